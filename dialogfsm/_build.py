@@ -1,0 +1,122 @@
+"""Builders for the messages a dialog layer sends, with RFC-correct wire format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from ._errors import LocalProtocolError
+from ._headers import Headers
+from ._message import Request, Response
+from ._uri import URI
+from ._values import CSeq, NameAddr, Via
+
+#: RFC 3261 21 reason phrases (and those of the extensions a dialog layer meets)
+REASONS = {
+    100: "Trying", 180: "Ringing", 181: "Call Is Being Forwarded", 182: "Queued",
+    183: "Session Progress", 199: "Early Dialog Terminated", 200: "OK", 202: "Accepted",
+    204: "No Notification", 300: "Multiple Choices", 301: "Moved Permanently",
+    302: "Moved Temporarily", 305: "Use Proxy", 380: "Alternative Service", 400: "Bad Request",
+    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout",
+    410: "Gone", 413: "Request Entity Too Large", 414: "Request-URI Too Long",
+    415: "Unsupported Media Type", 416: "Unsupported URI Scheme", 420: "Bad Extension",
+    421: "Extension Required", 423: "Interval Too Brief", 480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist", 482: "Loop Detected", 483: "Too Many Hops",
+    484: "Address Incomplete", 485: "Ambiguous", 486: "Busy Here", 487: "Request Terminated",
+    488: "Not Acceptable Here", 489: "Bad Event", 491: "Request Pending",
+    493: "Undecipherable", 500: "Server Internal Error", 501: "Not Implemented",
+    502: "Bad Gateway", 503: "Service Unavailable", 504: "Server Time-out",
+    505: "Version Not Supported", 513: "Message Too Large", 600: "Busy Everywhere",
+    603: "Decline", 604: "Does Not Exist Anywhere", 606: "Not Acceptable",
+}  # fmt: skip
+
+HeaderItems = Iterable[tuple[str, str]]
+
+
+def _many(value: object) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str | NameAddr | Via | URI):
+        return [str(value)]
+    assert isinstance(value, Iterable)
+    return [str(v) for v in value]
+
+
+def _tail(headers: HeaderItems, body: bytes, content_type: str | None) -> list[tuple[str, str]]:
+    out = list(headers)
+    if (
+        body
+        and content_type is None
+        and not any(n.lower() in ("content-type", "c") for n, _ in out)
+    ):
+        raise LocalProtocolError("a body needs a Content-Type (RFC 3261 7.4.1)")
+    if content_type is not None:
+        out.append(("Content-Type", content_type))
+    out.append(("Content-Length", str(len(body))))
+    return out
+
+
+def build_request(
+    method: str,
+    uri: URI | str,
+    *,
+    call_id: str,
+    from_: NameAddr | str,
+    to: NameAddr | str,
+    cseq: int,
+    via: Via | str | Sequence[Via | str],
+    contact: NameAddr | str | Sequence[NameAddr | str] = (),
+    route: Sequence[NameAddr | str] = (),
+    max_forwards: int = 70,
+    headers: HeaderItems = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> Request:
+    """Build a request from its parts (RFC 3261 8.1.1): Content-Length computed, CRLF ends.
+
+    Raises :class:`ParseError` when a part is malformed, like any other message.
+    """
+    items: list[tuple[str, str]] = [("Via", v) for v in _many(via)]
+    items.append(("Max-Forwards", str(max_forwards)))
+    items += [("Route", r) for r in _many(route)]
+    items += [("From", str(from_)), ("To", str(to)), ("Call-ID", call_id)]
+    items.append(("CSeq", str(CSeq(cseq, method))))
+    items += [("Contact", c) for c in _many(contact)]
+    items += _tail(headers, body, content_type)
+    return Request(method, uri if isinstance(uri, URI) else URI.parse(uri), Headers(items), body)
+
+
+def build_response(
+    request: Request,
+    status_code: int,
+    reason: str | None = None,
+    *,
+    to_tag: str | None = None,
+    contact: NameAddr | str | Sequence[NameAddr | str] = (),
+    headers: HeaderItems = (),
+    body: bytes = b"",
+    content_type: str | None = None,
+) -> Response:
+    """Build the response to ``request`` (RFC 3261 8.2.6.2).
+
+    Via, From, Call-ID and CSeq are copied; To is copied and gets ``to_tag`` unless it
+    already has one. Record-Route is copied into 101-299 responses, which are the ones that
+    can establish a dialog (RFC 3261 12.1.1).
+    """
+    to = request.to
+    if to_tag is not None:
+        if to.tag is None:
+            to = to.with_tag(to_tag)
+        elif to.tag != to_tag:
+            raise LocalProtocolError(
+                f"request already has To tag {to.tag!r}; cannot answer with {to_tag!r}"
+            )
+    items: list[tuple[str, str]] = [("Via", str(v)) for v in request.via]
+    if 100 < status_code < 300:
+        items += [("Record-Route", str(r)) for r in request.record_route]
+    items += [("From", str(request.from_)), ("To", str(to)), ("Call-ID", request.call_id)]
+    items.append(("CSeq", str(request.cseq)))
+    items += [("Contact", c) for c in _many(contact)]
+    items += _tail(headers, body, content_type)
+    phrase = REASONS.get(status_code, "") if reason is None else reason
+    return Response(status_code, phrase, Headers(items), body)

@@ -1,0 +1,43 @@
+"""One error tree for the whole library.
+
+``DialogError`` is the root. ``LocalProtocolError`` means *you* asked for something the
+RFCs forbid; ``RemoteProtocolError`` means the *peer* did. Each carries ``status_hint``: the
+response a UAS should answer with (400, 481, 491, 500), or ``None`` where no response fits.
+"""
+
+from __future__ import annotations
+
+
+class DialogError(Exception):
+    """Base class of every error dialogfsm raises on purpose."""
+
+    #: the status code a UAS should answer with, when one fits
+    status_hint: int | None
+
+    def __init__(self, message: str, *, status_hint: int | None = None) -> None:
+        super().__init__(message)
+        self.status_hint = status_hint
+
+
+class LocalProtocolError(DialogError):
+    """The application asked for something the RFCs forbid."""
+
+
+class RemoteProtocolError(DialogError):
+    """The peer sent something the RFCs forbid."""
+
+
+class ParseError(RemoteProtocolError, ValueError):
+    """Bytes that are not a well-formed SIP message (or a malformed header value).
+
+    ``reason`` says what is wrong and ``where`` says where it was found: ``"start line"``,
+    ``"header 'Via' (line 7)"``, ``"body"`` or, for a value parsed on its own, the kind of value.
+    """
+
+    reason: str
+    where: str
+
+    def __init__(self, reason: str, where: str) -> None:
+        super().__init__(f"{reason} in {where}", status_hint=400)
+        self.reason = reason
+        self.where = where

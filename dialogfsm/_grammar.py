@@ -1,0 +1,125 @@
+"""RFC 3261 section 25 pieces shared by the header parsers.
+
+Every function here takes the text of one value and ``where`` (for error messages) and
+either returns plain Python data or raises :class:`ParseError`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeAlias
+
+from ._errors import ParseError
+
+#: ``(name, value)`` pairs in wire order; ``value`` is ``None`` for a flag such as ``lr``.
+Params: TypeAlias = tuple[tuple[str, str | None], ...]
+
+# RFC 3261 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+TOKEN_CHARS = r"A-Za-z0-9\-.!%*_+`'~"  # noqa: S105 (not a password)
+TOKEN = re.compile(f"[{TOKEN_CHARS}]+")
+QUOTED = r'"(?:[^"\\]|\\.)*"'
+
+# header parameters: ;name[=value] with LWS allowed around ";" and "=" (RFC 3261 25.1 SEMI, EQUAL)
+_FAST_PARAMS = re.compile(f'(?:;[{TOKEN_CHARS}]+(?:=[^;\\s",=]+)?)+')
+_PARAM = re.compile(rf"\s*;\s*([{TOKEN_CHARS}]+)(?:\s*=\s*({QUOTED}|[^;\s\",=]+))?\s*", re.S)
+# one element of a comma-separated header value: quoted strings and <...> may hold commas
+_ELEMENT = re.compile(rf'(?:[^,"<]+|{QUOTED}|<[^<>]*>)+', re.S)
+_ESCAPE = re.compile(r"\\(.)", re.S)
+_MAX_DIGITS = 10
+
+
+def parse_params(text: str, where: str) -> Params:
+    """Parse ``;a=1;b;c="x y"`` into ordered pairs; an empty parameter is an error."""
+    if not text:
+        return ()
+    if _FAST_PARAMS.fullmatch(text):
+        if text.count(";") == 1:
+            name, eq, value = text[1:].partition("=")
+            return ((name, value if eq else None),)
+        out: list[tuple[str, str | None]] = []
+        for item in text[1:].split(";"):
+            name, eq, value = item.partition("=")
+            out.append((name, value if eq else None))
+        return tuple(out)
+    pos, end, params = 0, len(text), []
+    while pos < end:
+        m = _PARAM.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ParseError(f"malformed parameter near {text[pos : pos + 20]!r}", where)
+        params.append((m.group(1), m.group(2)))
+        pos = m.end()
+    return tuple(params)
+
+
+def params_to_str(params: Params) -> str:
+    """Inverse of :func:`parse_params`."""
+    return "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
+
+
+def find_param(params: Params, name: str) -> str | None:
+    """The value of the first parameter called ``name`` (case-insensitive); ``""`` for a flag."""
+    lname = name.lower()
+    for n, v in params:
+        if n.lower() == lname:
+            return "" if v is None else v
+    return None
+
+
+def split_commas(value: str, where: str) -> list[str]:
+    """Split a comma list around quoted strings and ``<...>`` (RFC 3261 7.3.1).
+
+    Empty elements (``a,,b``), unterminated quotes and unbalanced ``<`` are errors.
+    """
+    if "," not in value:
+        if not value:
+            raise ParseError("empty value", where)
+        return [value]
+    if '"' not in value and "<" not in value:
+        parts = value.split(",")
+    else:
+        parts, pos, end = [], 0, len(value)
+        while True:
+            m = _ELEMENT.match(value, pos)
+            if m is not None:
+                parts.append(m.group())
+                pos = m.end()
+            if pos >= end:
+                break
+            char = value[pos]
+            if char == '"':
+                raise ParseError("unterminated quoted string", where)
+            if char == "<":
+                raise ParseError("unbalanced '<' in value", where)
+            if m is None or pos + 1 >= end:
+                raise ParseError("empty element in comma-separated list", where)
+            pos += 1
+    out = [p.strip() for p in parts]
+    if "" in out:
+        raise ParseError("empty element in comma-separated list", where)
+    return out
+
+
+def unquote(quoted: str) -> str:
+    """``"a \\"b\\""`` (with its quotes) to ``a "b"`` (RFC 3261 25.1 quoted-pair)."""
+    inner = quoted[1:-1]
+    return _ESCAPE.sub(r"\1", inner) if "\\" in inner else inner
+
+
+def quote(text: str) -> str:
+    """Inverse of :func:`unquote`."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def parse_uint(text: str, where: str, what: str, limit: int) -> int:
+    """A decimal number below ``limit``; never builds a huge int from hostile input."""
+    text = text.strip()
+    if not text.isdigit() or not text.isascii():
+        raise ParseError(f"{what} {text!r} is not a number", where)
+    if len(text.lstrip("0")) > _MAX_DIGITS or int(text) >= limit:
+        raise ParseError(f"{what} {text[:24]!r} is too large (limit {limit - 1})", where)
+    return int(text)
+
+
+def is_token(text: str) -> bool:
+    """RFC 3261 25.1 token."""
+    return TOKEN.fullmatch(text) is not None

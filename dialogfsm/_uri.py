@@ -1,0 +1,276 @@
+"""SIP, SIPS and tel URIs (RFC 3261 19.1, RFC 3966); other schemes kept opaque.
+
+A URI is a text-backed value: it is validated when made, keeps its text for ``str()``, and
+splits itself into user, host, parameters, ... only when one of them is read. A dialog layer
+mostly carries URIs around whole (remote target, route set), so most are never split.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NoReturn
+from urllib.parse import unquote as _pct_decode
+
+from ._errors import LocalProtocolError, ParseError
+from ._grammar import Params, find_param
+
+# RFC 3261 25.1 SIP-URI / SIPS-URI in one pass:
+#   scheme ":" [userinfo "@"] host [":" port] *(";" uri-parameter) ["?" headers]
+# userinfo may hold ; ? , and more (RFC 4475 3.1.1.2, 3.1.1.9); host is a name, IPv4 or [IPv6]
+_SIP = re.compile(
+    r"([sS][iI][pP][sS]?):(?:([^@\s<>\"]*)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)"
+    r"(?::([0-9]{1,5}))?((?:;[^;?\s<>\"]+)*)(?:\?([^\s<>\"]+))?"
+)
+_OTHER = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*):([^\s<>\"]+)")
+# RFC 3261 19.1.4: these parameters must match when either URI has them
+_STRICT_PARAMS = ("user", "ttl", "method", "maddr", "transport")
+
+
+def _decode(text: str) -> str:
+    return _pct_decode(text, errors="surrogateescape")
+
+
+def _bad(text: str, where: str) -> NoReturn:
+    if not _OTHER.match(text):
+        raise ParseError(f"{text[:40]!r} is not a URI", where)
+    raise ParseError(f"malformed URI {text[:60]!r}", where)
+
+
+class URI:
+    """A URI as RFC 3261 19.1 splits it; ``==`` and ``hash`` follow the rules of 19.1.4.
+
+    Immutable (every public attribute is a read-only property over private slots).
+    ``URI("sip:bob@biloxi.com;transport=tcp")`` (or ``URI.parse``) validates;
+    ``URI.build(...)`` makes one from parts; ``str(uri)`` gives back the text.
+    """
+
+    __slots__ = ("_match", "_parts", "_text")
+    _text: str
+    _match: tuple[str | None, ...]
+    _parts: tuple[Any, ...] | None
+
+    def __init__(self, text: str, where: str = "URI") -> None:
+        m = _SIP.fullmatch(text)
+        if m is not None:
+            groups = m.groups()
+            if groups[3] is not None and int(groups[3]) > 65535:
+                raise ParseError(f"port {groups[3]} out of range in URI {text[:60]!r}", where)
+            if groups[1] == "":
+                raise ParseError(f"empty user part in URI {text[:60]!r}", where)
+        else:
+            m = _OTHER.fullmatch(text)
+            if m is None or m.group(1).lower() in ("sip", "sips"):
+                _bad(text, where)
+            groups = m.groups()
+        self._text = text
+        self._match = groups
+        self._parts = None
+
+    @classmethod
+    def parse(cls, text: str, where: str = "URI") -> URI:
+        """Validate ``text`` and return the URI (the same as ``URI(text)``)."""
+        return cls(text, where)
+
+    @classmethod
+    def build(
+        cls,
+        scheme: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        host: str = "",
+        port: int | None = None,
+        params: Params = (),
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> URI:
+        """Make a URI from its parts (no escaping is done: pass escaped text)."""
+        text = f"{scheme}:"
+        if user is not None:
+            text += user if password is None else f"{user}:{password}"
+            text += "@" if host else ""
+        text += host
+        if port is not None:
+            text += f":{port}"
+        text += "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
+        if headers:
+            text += "?" + "&".join(f"{n}={v}" for n, v in headers)
+        return cls(text)
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"URI({self._text!r})"
+
+    def __reduce__(self) -> tuple[type[URI], tuple[str]]:
+        return (URI, (self._text,))
+
+    # components, split on first use ---------------------------------------------------
+    def _split(self) -> tuple[Any, ...]:
+        parts = self._parts
+        if parts is not None:
+            return parts
+        g = self._match
+        if len(g) == 2:  # scheme:opaque
+            scheme, rest = (g[0] or "").lower(), g[1] or ""
+            if scheme == "tel":
+                number, _, tel_params = rest.partition(";")
+                parts = (scheme, number, None, "", None, _params(tel_params), (), None)
+            else:
+                parts = (scheme, None, None, "", None, (), (), rest)
+        else:
+            raw_scheme, userinfo, host, port, params, headers = g
+            user: str | None = None
+            password: str | None = None
+            if userinfo is not None:
+                user, colon, pw = userinfo.partition(":")
+                password = pw if colon else None
+            hdrs: tuple[tuple[str, ...], ...] = ()
+            if headers:
+                hdrs = tuple(tuple(h.partition("=")[::2]) for h in headers.split("&"))
+            parts = (
+                (raw_scheme or "").lower(), user, password, host,
+                None if port is None else int(port), _params((params or "")[1:]), hdrs, None,
+            )  # fmt: skip
+        self._parts = parts
+        return parts
+
+    @property
+    def scheme(self) -> str:
+        """``sip``, ``sips``, ``tel`` or another scheme, lower-cased."""
+        return str(self._split()[0])
+
+    @property
+    def user(self) -> str | None:
+        """User part as written (escapes kept); the number of a ``tel`` URI."""
+        return self._split()[1]  # type: ignore[no-any-return]
+
+    @property
+    def password(self) -> str | None:
+        """Password part of the userinfo, when there is one."""
+        return self._split()[2]  # type: ignore[no-any-return]
+
+    @property
+    def host(self) -> str:
+        """Host name, IPv4 address or bracketed IPv6 reference; empty for non-SIP schemes."""
+        return str(self._split()[3])
+
+    @property
+    def port(self) -> int | None:
+        """Port, when given."""
+        return self._split()[4]  # type: ignore[no-any-return]
+
+    @property
+    def params(self) -> Params:
+        """URI parameters in order, as written; a flag (``lr``) has value ``None``."""
+        return self._split()[5]  # type: ignore[no-any-return]
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        """``?name=value&...`` headers, as written."""
+        return self._split()[6]  # type: ignore[no-any-return]
+
+    @property
+    def opaque(self) -> str | None:
+        """Everything after ``scheme:`` for schemes other than sip, sips and tel."""
+        return self._split()[7]  # type: ignore[no-any-return]
+
+    def param(self, name: str) -> str | None:
+        """Value of URI parameter ``name`` (case-insensitive); ``""`` for a flag; else ``None``."""
+        return find_param(self.params, name)
+
+    @property
+    def lr(self) -> bool:
+        """Loose-routing flag (RFC 3261 19.1.1); ``lr=on`` counts too, ``lrx`` does not."""
+        return any(n.lower() == "lr" for n, _ in self.params)
+
+    @property
+    def transport(self) -> str | None:
+        """The ``transport`` parameter, lower-cased."""
+        value = self.param("transport")
+        return value.lower() if value else None
+
+    @property
+    def maddr(self) -> str | None:
+        """The ``maddr`` parameter."""
+        return self.param("maddr") or None
+
+    @property
+    def is_secure(self) -> bool:
+        """True for a ``sips`` URI (RFC 3261 19.1)."""
+        return self.scheme == "sips"
+
+    @property
+    def host_port(self) -> str:
+        """``host`` or ``host:port``."""
+        port = self.port
+        return self.host if port is None else f"{self.host}:{port}"
+
+    def with_params(self, params: Params) -> URI:
+        """A copy with ``params`` in place of this URI's parameters."""
+        if self.scheme not in ("sip", "sips"):
+            raise LocalProtocolError(f"cannot set parameters on {self._text!r}")
+        return URI.build(
+            self.scheme, user=self.user, password=self.password, host=self.host,
+            port=self.port, params=params, headers=self.headers,
+        )  # fmt: skip
+
+    # RFC 3261 19.1.4 comparison -------------------------------------------------------
+    def _key(self) -> tuple[object, ...]:
+        scheme, user, password, host, port, _, _, opaque = self._split()
+        if opaque is not None:
+            return (scheme, opaque)
+        if scheme == "tel":
+            return (scheme, user)
+        return (
+            scheme,
+            None if user is None else _decode(user),
+            None if password is None else _decode(password),
+            host.lower(),
+            port,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, URI):
+            return NotImplemented
+        if self._text == other._text:
+            return True
+        if self._key() != other._key():
+            return False
+        if self.opaque is not None:
+            return True
+        mine, theirs = _norm_params(self.params), _norm_params(other.params)
+        for name in _STRICT_PARAMS:
+            if mine.get(name) != theirs.get(name):
+                return False
+        for name in mine.keys() & theirs.keys():
+            if mine[name] != theirs[name]:
+                return False
+        return _norm_headers(self.headers) == _norm_headers(other.headers)
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+
+def _params(text: str) -> Params:
+    if not text:
+        return ()
+    return tuple(
+        (name, value if eq else None)
+        for name, eq, value in (item.partition("=") for item in text.split(";"))
+    )
+
+
+def _norm_params(params: Params) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for name, value in params:
+        out.setdefault(_decode(name).lower(), None if value is None else _decode(value).lower())
+    return out
+
+
+def _norm_headers(headers: tuple[tuple[str, str], ...]) -> frozenset[tuple[str, str]]:
+    return frozenset((_decode(n).lower(), _decode(v)) for n, v in headers)

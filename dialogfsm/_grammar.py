@@ -11,16 +11,26 @@ from typing import TypeAlias
 
 from ._errors import ParseError
 
-#: ``(name, value)`` pairs in wire order; ``value`` is ``None`` for a flag such as ``lr``.
-Params: TypeAlias = tuple[tuple[str, str | None], ...]
+#: ``(name, value)`` pairs in wire order; ``value`` is ``""`` for a flag such as ``lr``
+#: (a parameter is never ``name=`` with nothing after it).
+Params: TypeAlias = tuple[tuple[str, str], ...]
 
 # RFC 3261 25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 TOKEN_CHARS = r"A-Za-z0-9\-.!%*_+`'~"  # noqa: S105 (not a password)
 TOKEN = re.compile(f"[{TOKEN_CHARS}]+")
 QUOTED = r'"(?:[^"\\]|\\.)*"'
+# RFC 3261 25.1 SIP-URI / SIPS-URI as one regex (groups: scheme, userinfo, host, port,
+# uri-parameters, headers). userinfo may hold ; ? , (RFC 4475 3.1.1.2, 3.1.1.9).
+SIP_URI = (
+    r"([sS][iI][pP][sS]?):(?:([^@\s<>\"]*)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)"
+    r"(?::([0-9]{1,5}))?((?:;[^;?\s<>\"]+)*)(?:\?([^\s<>\"]+))?"
+)
+# header parameters without LWS, as nearly every peer sends them
+PARAMS = f'(?:;[{TOKEN_CHARS}]+(?:=[^;\\s",=<>]+)?)*'
 
 # header parameters: ;name[=value] with LWS allowed around ";" and "=" (RFC 3261 25.1 SEMI, EQUAL)
-_FAST_PARAMS = re.compile(f'(?:;[{TOKEN_CHARS}]+(?:=[^;\\s",=]+)?)+')
+_FAST_PARAMS = re.compile(PARAMS)
+_split_params = re.compile(r";([^;=]+)=?([^;]*)").findall
 _PARAM = re.compile(rf"\s*;\s*([{TOKEN_CHARS}]+)(?:\s*=\s*({QUOTED}|[^;\s\",=]+))?\s*", re.S)
 # one element of a comma-separated header value: quoted strings and <...> may hold commas
 _ELEMENT = re.compile(rf'(?:[^,"<]+|{QUOTED}|<[^<>]*>)+', re.S)
@@ -33,35 +43,33 @@ def parse_params(text: str, where: str) -> Params:
     if not text:
         return ()
     if _FAST_PARAMS.fullmatch(text):
-        if text.count(";") == 1:
-            name, eq, value = text[1:].partition("=")
-            return ((name, value if eq else None),)
-        out: list[tuple[str, str | None]] = []
-        for item in text[1:].split(";"):
-            name, eq, value = item.partition("=")
-            out.append((name, value if eq else None))
-        return tuple(out)
+        return split_params(text)
     pos, end, params = 0, len(text), []
     while pos < end:
         m = _PARAM.match(text, pos)
         if m is None or m.end() == pos:
             raise ParseError(f"malformed parameter near {text[pos : pos + 20]!r}", where)
-        params.append((m.group(1), m.group(2)))
+        params.append((m.group(1), m.group(2) or ""))
         pos = m.end()
     return tuple(params)
 
 
+def split_params(text: str) -> Params:
+    """Split ``;a=1;b`` that a regex has already validated (no LWS, no quotes)."""
+    return tuple(_split_params(text))
+
+
 def params_to_str(params: Params) -> str:
     """Inverse of :func:`parse_params`."""
-    return "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
+    return "".join(f";{n}={v}" if v else f";{n}" for n, v in params)
 
 
 def find_param(params: Params, name: str) -> str | None:
     """The value of the first parameter called ``name`` (case-insensitive); ``""`` for a flag."""
     lname = name.lower()
     for n, v in params:
-        if n.lower() == lname:
-            return "" if v is None else v
+        if n == lname or n.lower() == lname:
+            return v
     return None
 
 
@@ -93,7 +101,7 @@ def split_commas(value: str, where: str) -> list[str]:
             if m is None or pos + 1 >= end:
                 raise ParseError("empty element in comma-separated list", where)
             pos += 1
-    out = [p.strip() for p in parts]
+    out = [p.strip(" \t") for p in parts]
     if "" in out:
         raise ParseError("empty element in comma-separated list", where)
     return out
@@ -112,7 +120,9 @@ def quote(text: str) -> str:
 
 def parse_uint(text: str, where: str, what: str, limit: int) -> int:
     """A decimal number below ``limit``; never builds a huge int from hostile input."""
-    text = text.strip()
+    if text.isascii() and text.isdigit() and len(text) < 10 and int(text) < limit:
+        return int(text)
+    text = text.strip(" \t")
     if not text.isdigit() or not text.isascii():
         raise ParseError(f"{what} {text!r} is not a number", where)
     if len(text.lstrip("0")) > _MAX_DIGITS or int(text) >= limit:
@@ -120,6 +130,9 @@ def parse_uint(text: str, where: str, what: str, limit: int) -> int:
     return int(text)
 
 
+_token = TOKEN.fullmatch
+
+
 def is_token(text: str) -> bool:
     """RFC 3261 25.1 token."""
-    return TOKEN.fullmatch(text) is not None
+    return _token(text) is not None

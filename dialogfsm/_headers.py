@@ -25,9 +25,11 @@ _KNOWN = (
     "Service-Route", "Subscription-State", "Timestamp", "Unsupported", "User-Agent",
     "Warning", "WWW-Authenticate", "CSeq", *COMPACT.values(),
 )  # fmt: skip
-#: lower-cased name or compact form -> canonical spelling
+#: name as written (canonical or lower-case spelling, or compact form) -> canonical spelling
 CANONICAL: dict[str, str] = {name.lower(): name for name in _KNOWN}
+CANONICAL.update({name: name for name in _KNOWN})
 CANONICAL.update(COMPACT)
+CANONICAL.update({short.upper(): full for short, full in COMPACT.items()})
 
 
 def canonical_name(name: str) -> str:
@@ -47,7 +49,7 @@ class Headers:
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         checked = []
         for raw_name, raw_value in items:
-            name, value = raw_name.strip(), str(raw_value).strip()
+            name, value = raw_name.strip(" \t"), str(raw_value).strip(" \t")
             if not is_token(name):
                 raise LocalProtocolError(f"header name {name!r} is not a token")
             if "\r" in value or "\n" in value:

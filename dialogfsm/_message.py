@@ -8,6 +8,7 @@ Every other header stays text until the application parses it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -21,8 +22,9 @@ from ._values import CSeq, Event, NameAddr, RAck, SubscriptionState, Via, parse_
 
 SIP_VERSION = "SIP/2.0"
 _WHITESPACE = re.compile(r"\s")
+_new_object = object.__new__
+_set = object.__setattr__  # frozen attrs classes are filled in this way
 _MAX_SEQ = 2**31
-_REQUIRED = ("Via", "From", "To", "Call-ID", "CSeq")  # RFC 3261 8.1.1
 
 
 class _Fields:
@@ -54,47 +56,88 @@ class _Fields:
         self.subscription_state: SubscriptionState | None = None
 
 
+def _once(present: object, name: str) -> None:
+    if present is not None:  # RFC 4475 3.3.8, 3.3.9: a single-valued header, repeated
+        raise ParseError(f"{name} appears more than once", name)
+
+
 def _call_id(f: _Fields, value: str) -> None:
+    _once(f.call_id or None, "Call-ID")
     # RFC 3261 25.1: callid = word [ "@" word ]; no whitespace, never empty
     if not value or _WHITESPACE.search(value):
         raise ParseError(f"invalid Call-ID {value[:40]!r}", "Call-ID")
     f.call_id = value
 
 
+# Parsed values are immutable, and SIP repeats them: every message of a transaction carries
+# the same Via, From, To and CSeq, every message of a dialog the same From, To, Contact and
+# route set, every call through a proxy the same Record-Route. So the parsers below are
+# memoised on the header's text, in bounded LRU caches (functools, in C) that only take
+# short values: a flood of distinct or huge values costs at most _MEMO small entries each.
+_MEMO = 2048
+_MEMO_KEY = 256
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _name_addr_memo(value: str) -> NameAddr:
+    return NameAddr.parse(value)
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _name_addrs_memo(value: str) -> tuple[NameAddr, ...]:
+    if "," not in value:
+        return (NameAddr.parse(value),)
+    return tuple([NameAddr.parse(v) for v in split_commas(value, "name-addr")])
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _vias_memo(value: str) -> tuple[Via, ...]:
+    if "," not in value:
+        return (Via.parse(value),)
+    return tuple([Via.parse(v) for v in split_commas(value, "Via")])
+
+
+@functools.lru_cache(maxsize=_MEMO)
+def _cseq_memo(value: str) -> CSeq:
+    return CSeq.parse(value)
+
+
+def _name_addr(value: str) -> NameAddr:
+    return _name_addr_memo(value) if len(value) <= _MEMO_KEY else NameAddr.parse(value)
+
+
+def _name_addrs(value: str, where: str) -> tuple[NameAddr, ...]:
+    if len(value) <= _MEMO_KEY:
+        return _name_addrs_memo(value)
+    return _name_addrs_memo.__wrapped__(value)
+
+
 def _from(f: _Fields, value: str) -> None:
-    f.from_ = NameAddr.parse(value)
+    _once(f.from_, "From")
+    f.from_ = _name_addr(value)
 
 
 def _to(f: _Fields, value: str) -> None:
-    f.to = NameAddr.parse(value)
+    _once(f.to, "To")
+    f.to = _name_addr(value)
 
 
 def _cseq(f: _Fields, value: str) -> None:
-    f.cseq = CSeq.parse(value)
+    _once(f.cseq, "CSeq")
+    f.cseq = _cseq_memo(value) if len(value) <= _MEMO_KEY else CSeq.parse(value)
 
 
 def _via(f: _Fields, value: str) -> None:
-    if "," not in value:
-        f.via += (Via.parse(value),)
-    else:
-        f.via += tuple([Via.parse(v) for v in split_commas(value, "Via")])
+    f.via += _vias_memo(value) if len(value) <= _MEMO_KEY else _vias_memo.__wrapped__(value)
 
 
 def _contact(f: _Fields, value: str) -> None:
-    if value == "*":  # RFC 3261 10.2.2: only alone, in a REGISTER
+    if value == "*" or f.contact_wildcard:  # RFC 3261 10.2.2: '*' only alone, in a REGISTER
         if f.contact or f.contact_wildcard:
             raise ParseError("Contact '*' mixed with other Contact values", "Contact")
         f.contact_wildcard = True
         return
-    if f.contact_wildcard:
-        raise ParseError("Contact '*' mixed with other Contact values", "Contact")
     f.contact += _name_addrs(value, "Contact")
-
-
-def _name_addrs(value: str, where: str) -> tuple[NameAddr, ...]:
-    if "," not in value:
-        return (NameAddr.parse(value, where),)
-    return tuple([NameAddr.parse(v, where) for v in split_commas(value, where)])
 
 
 def _record_route(f: _Fields, value: str) -> None:
@@ -106,6 +149,7 @@ def _route(f: _Fields, value: str) -> None:
 
 
 def _max_forwards(f: _Fields, value: str) -> None:
+    _once(f.max_forwards, "Max-Forwards")
     f.max_forwards = parse_uint(value, "Max-Forwards", "Max-Forwards", 256)
 
 
@@ -115,6 +159,7 @@ def content_length(value: str) -> int:
 
 
 def _content_length(f: _Fields, value: str) -> None:
+    _once(f.content_length, "Content-Length")
     f.content_length = content_length(value)
 
 
@@ -127,56 +172,60 @@ def _supported(f: _Fields, value: str) -> None:
 
 
 def _rseq(f: _Fields, value: str) -> None:
+    _once(f.rseq, "RSeq")
     f.rseq = parse_uint(value, "RSeq", "RSeq", _MAX_SEQ)
 
 
 def _rack(f: _Fields, value: str) -> None:
+    _once(f.rack, "RAck")
     f.rack = RAck.parse(value)
 
 
 def _event(f: _Fields, value: str) -> None:
+    _once(f.event, "Event")
     f.event = Event.parse(value)
 
 
 def _subscription_state(f: _Fields, value: str) -> None:
+    _once(f.subscription_state, "Subscription-State")
     f.subscription_state = SubscriptionState.parse(value)
 
 
-# header -> (parser, may appear only once)
-_HANDLERS: dict[str, tuple[Callable[[_Fields, str], None], bool]] = {
-    "Via": (_via, False), "From": (_from, True), "To": (_to, True), "Call-ID": (_call_id, True),
-    "CSeq": (_cseq, True), "Contact": (_contact, False), "Record-Route": (_record_route, False),
-    "Route": (_route, False), "Max-Forwards": (_max_forwards, True),
-    "Content-Length": (_content_length, True), "Require": (_require, False),
-    "Supported": (_supported, False), "RSeq": (_rseq, True), "RAck": (_rack, True),
-    "Event": (_event, True), "Subscription-State": (_subscription_state, True),
+_Handler = Callable[[_Fields, str], None]
+#: canonical header name -> the parser that adds it to a message's typed fields
+HANDLERS: dict[str, _Handler] = {
+    "Via": _via, "From": _from, "To": _to, "Call-ID": _call_id, "CSeq": _cseq,
+    "Contact": _contact, "Record-Route": _record_route, "Route": _route,
+    "Max-Forwards": _max_forwards, "Content-Length": _content_length, "Require": _require,
+    "Supported": _supported, "RSeq": _rseq, "RAck": _rack, "Event": _event,
+    "Subscription-State": _subscription_state,
 }  # fmt: skip
 
 
 def extract(headers: Headers, method: str | None) -> _Fields:
     """Parse and validate the dialog headers of a request (``method``) or response (None)."""
     fields = _Fields()
-    seen: set[str] = set()
-    for index, (name, value) in enumerate(headers.items()):
-        entry = _HANDLERS.get(name)
-        if entry is None:
-            continue
-        handler, single = entry
-        if single:
-            if name in seen:  # RFC 4475 3.3.8, 3.3.9
-                raise ParseError(f"{name} appears more than once", headers.where(index))
-            seen.add(name)
-        try:
-            handler(fields, value)
-        except ParseError as err:
-            raise ParseError(err.reason, headers.where(index)) from None
-    missing = [name for name in _REQUIRED if name not in seen and name != "Via"]
-    if not fields.via:
-        missing.insert(0, "Via")
-    if missing:  # RFC 3261 8.1.1; RFC 4475 3.3.1
+    index = 0
+    try:
+        for index, (name, value) in enumerate(headers.items()):  # noqa: B007 (used below)
+            handler = HANDLERS.get(name)
+            if handler is not None:
+                handler(fields, value)
+    except ParseError as err:
+        raise ParseError(err.reason, headers.where(index)) from None
+    return check_required(fields, method)
+
+
+def check_required(fields: _Fields, method: str | None) -> _Fields:
+    """RFC 3261 8.1.1: the headers every request and response carries; 8.1.1.5: CSeq method."""
+    if fields.cseq is None or fields.from_ is None or fields.to is None or not fields.call_id:
+        missing = [name for name, value in (("Via", fields.via), ("From", fields.from_),
+                   ("To", fields.to), ("Call-ID", fields.call_id), ("CSeq", fields.cseq))
+                   if not value]  # fmt: skip
         raise ParseError(f"missing required header {', '.join(missing)}", "headers")
-    assert fields.cseq is not None
-    if method is not None and fields.cseq.method != method:  # RFC 3261 8.1.1.5
+    if not fields.via:
+        raise ParseError("missing required header Via", "headers")
+    if method is not None and fields.cseq.method != method:
         raise ParseError(
             f"CSeq method {fields.cseq.method!r} does not match request method {method!r}",
             "header 'CSeq'",
@@ -316,16 +365,13 @@ class Request(_MessageFields):
         cls, method: str, uri: URI, headers: Headers, body: bytes, fields: _Fields
     ) -> Request:
         """Assemble a request whose parts the parser has already validated."""
-        self = object.__new__(cls)
-        for name, value in (
-            ("method", method),
-            ("uri", uri),
-            ("headers", headers),
-            ("body", body),
-            ("version", SIP_VERSION),
-            ("_fields", fields),
-        ):
-            object.__setattr__(self, name, value)
+        self = _new_object(cls)
+        _set(self, "method", method)
+        _set(self, "uri", uri)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
+        _set(self, "version", SIP_VERSION)
+        _set(self, "_fields", fields)
         return self
 
     @property
@@ -365,16 +411,13 @@ class Response(_MessageFields):
         cls, status: int, reason: str, headers: Headers, body: bytes, fields: _Fields
     ) -> Response:
         """Assemble a response whose parts the parser has already validated."""
-        self = object.__new__(cls)
-        for name, value in (
-            ("status_code", status),
-            ("reason", reason),
-            ("headers", headers),
-            ("body", body),
-            ("version", SIP_VERSION),
-            ("_fields", fields),
-        ):
-            object.__setattr__(self, name, value)
+        self = _new_object(cls)
+        _set(self, "status_code", status)
+        _set(self, "reason", reason)
+        _set(self, "headers", headers)
+        _set(self, "body", body)
+        _set(self, "version", SIP_VERSION)
+        _set(self, "_fields", fields)
         return self
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from typing import NoReturn
@@ -11,13 +12,25 @@ import attrs
 from ._errors import ParseError
 from ._grammar import is_token
 from ._headers import CANONICAL, Headers
-from ._message import SIP_VERSION, Request, Response, content_length, extract
+from ._message import (
+    HANDLERS,
+    SIP_VERSION,
+    Request,
+    Response,
+    _Fields,
+    _Handler,
+    check_required,
+    content_length,
+)
 from ._uri import URI
 
-_FOLD = re.compile(r"\r?\n[ \t]+")
 _STATUS = re.compile(r"[1-6][0-9][0-9]")
 # Content-Length (or its compact form l) in a raw header block, for stream framing
-_FRAMING = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)", re.I | re.M)
+# Content-Length (or its compact form l) in a raw header block, with any folded
+# continuation lines (RFC 3261 7.3.1), for framing a stream before the message is parsed
+_FRAMING = re.compile(
+    rb"^(?:content-length|l)[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)", re.I | re.M
+)
 
 
 @attrs.frozen
@@ -59,68 +72,105 @@ def parse_message(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | 
             # tolerate a missing final CRLF (as in RFC 4475 baddn): no body then
             body_start = len(data)
             end = len(data.rstrip(b"\r\n"))
-    lines, numbers = _split_head(data[start:end], limits)
-    items = []
-    cl_value: str | None = None
-    for index, line in enumerate(lines[1:]):
-        name, colon, value = line.partition(":")
-        canon = CANONICAL.get(name.lower())
-        if canon is None:
-            name = name.strip()
-            canon = CANONICAL.get(name.lower(), name)
-            if not colon or not is_token(name):
-                where = _line_where(numbers, index)
-                if not colon:
-                    raise ParseError(f"header line {line[:40]!r} has no colon", where)
-                raise ParseError(f"header name {name[:40]!r} is not a token", where)
-        value = value.strip()
-        if canon == "Content-Length":
-            cl_value = value
-        items.append((canon, value))
+    lines, newline = _split_head(data[start:end], limits)
+    try:
+        numbers = None
+        items, fields = _parse_headers(lines, None)
+    except _Folded:  # rare: unfold continuation lines (RFC 3261 7.3.1) and parse again
+        lines, numbers = _unfold(lines)
+        items, fields = _parse_headers(lines, numbers)
+    if newline == "\n":
+        items = [(name, value.rstrip("\r")) for name, value in items]
     headers = Headers._trusted(tuple(items), numbers if numbers is not None else 2)
     first = lines[0]
-    if first.startswith("SIP/") or first[:4].upper() == "SIP/":
+    body = _body(data, body_start, fields.content_length)
+    if first[:4].upper() == "SIP/":
         status, reason = _status_line(first)
-        fields = extract(headers, None)
-        return Response._trusted(status, reason, headers, _body(data, body_start, cl_value), fields)
+        return Response._trusted(status, reason, headers, body, check_required(fields, None))
     method, uri = _request_line(first)
-    fields = extract(headers, method)
-    return Request._trusted(method, uri, headers, _body(data, body_start, cl_value), fields)
+    return Request._trusted(method, uri, headers, body, check_required(fields, method))
 
 
-def _split_head(raw: bytes, limits: Limits) -> tuple[list[str], tuple[int, ...] | None]:
-    """Decode and split the header block; unfold continuation lines (RFC 3261 7.3.1)."""
+class _Folded(Exception):  # noqa: N818 (a signal, not an error)
+    """A header line starts with whitespace: the block has folded lines."""
+
+
+def _parse_headers(
+    lines: list[str], numbers: tuple[int, ...] | None
+) -> tuple[list[tuple[str, str]], _Fields]:
+    """Canonical (name, value) pairs, and the dialog headers parsed into typed fields."""
+    items: list[tuple[str, str]] = []
+    append = items.append
+    fields = _Fields()
+    try:
+        for line in lines[1:]:
+            name, colon, value = line.partition(":")
+            known = _DISPATCH.get(name)
+            if known is None:
+                known = _header_name(name, colon, line)
+            value = value.strip(" \t")
+            append((known[0], value))
+            if known[1] is not None:
+                known[1](fields, value)
+    except ParseError as err:
+        index = len(items) - 1 if err.where else len(items)  # "": a bad name, not yet added
+        if numbers is None and any(line[:1] in (" ", "\t") for line in lines[index + 2 :]):
+            raise _Folded from None  # the value may continue on the next line
+        where = _line_where(numbers, index)
+        if len(items) > index:  # the header's value was at fault, not its name
+            where = f"header {items[index][0]!r} ({where})"
+        raise ParseError(err.reason, where) from None
+    return items, fields
+
+
+#: header name as written -> (canonical name, parser of its typed field or None)
+_DISPATCH = {written: (canon, HANDLERS.get(canon)) for written, canon in CANONICAL.items()}
+
+
+def _header_name(name: str, colon: str, line: str) -> tuple[str, _Handler | None]:
+    """The canonical name of a header written in an unusual case, or with LWS before ':'."""
+    if name[:1] in (" ", "\t"):
+        raise _Folded
+    stripped = name.strip(" \t")
+    if not colon:
+        raise ParseError(f"header line {line[:40]!r} has no colon", "")
+    if not is_token(stripped):
+        raise ParseError(f"header name {stripped[:40]!r} is not a token", "")
+    canon = CANONICAL.get(stripped.lower(), stripped)
+    return canon, HANDLERS.get(canon)
+
+
+def _split_head(raw: bytes, limits: Limits) -> tuple[list[str], str]:
+    """Decode the header block and split it into lines; return them and the line end."""
     try:
         head = raw.decode("utf-8")
     except UnicodeDecodeError:
         _raise_bad_utf8(raw)
-    newline = "\r\n" if "\r\n" in head else "\n"
-    if "\n " in head or "\n\t" in head:
-        raw_lines = head.split(newline)
-        lines: list[str] = []
-        numbers: list[int] = []
-        for number, line in enumerate(raw_lines, 1):
-            if line[:1] in (" ", "\t") and lines:
-                lines[-1] = lines[-1] + " " + line.strip()
-            else:
-                lines.append(line)
-                numbers.append(number)
-        if lines[0][:1] in (" ", "\t"):
-            raise ParseError("start line begins with whitespace", "start line")
-        out_numbers: tuple[int, ...] | None = tuple(numbers[1:])
-    else:
-        lines = head.split(newline)
-        out_numbers = None
-    if newline == "\n":
-        lines = [line.rstrip("\r") for line in lines]
+    newline = "\r\n" if "\r\n" in head else "\n"  # bare LF: text logs, hand-written traces
+    lines = head.split(newline)
     if len(lines) - 1 > limits.max_headers:
         raise ParseError(f"more than {limits.max_headers} header lines", "headers")
     if len(head) > limits.max_line:
         for index, line in enumerate(lines):
             if len(line) > limits.max_line:
-                where = "start line" if index == 0 else _line_where(out_numbers, index - 1)
+                where = "start line" if index == 0 else f"line {index + 1}"
                 raise ParseError(f"line longer than {limits.max_line} characters", where)
-    return lines, out_numbers
+    if lines[0][:1] in (" ", "\t"):
+        raise ParseError("start line begins with whitespace", "start line")
+    return lines, newline
+
+
+def _unfold(raw_lines: list[str]) -> tuple[list[str], tuple[int, ...]]:
+    """Join continuation lines to the line before (RFC 3261 7.3.1), keeping line numbers."""
+    lines: list[str] = []
+    numbers: list[int] = []
+    for number, line in enumerate(raw_lines, 1):
+        if line[:1] in (" ", "\t"):
+            lines[-1] = lines[-1].rstrip(" \t\r") + " " + line.strip(" \t\r")
+        else:
+            lines.append(line)
+            numbers.append(number)
+    return lines, tuple(numbers[1:])
 
 
 def _raise_bad_utf8(raw: bytes) -> NoReturn:
@@ -141,6 +191,7 @@ def _line_where(numbers: tuple[int, ...] | None, index: int) -> str:
     return f"line {numbers[index] if numbers is not None else index + 2}"
 
 
+@functools.lru_cache(maxsize=256)
 def _status_line(line: str) -> tuple[int, str]:
     version, _, rest = line.partition(" ")
     if version.upper() != SIP_VERSION:
@@ -148,13 +199,18 @@ def _status_line(line: str) -> tuple[int, str]:
     code, _, reason = rest.lstrip(" ").partition(" ")
     if not _STATUS.fullmatch(code):  # RFC 3261 25.1 Status-Code = 3DIGIT; 21.*: 1xx-6xx
         raise ParseError(f"status code {code[:20]!r} is not a number from 100 to 699", "start line")
-    return int(code), reason.strip()
+    return int(code), reason.strip(" \t")
 
 
+@functools.lru_cache(maxsize=2048)
 def _request_line(line: str) -> tuple[str, URI]:
     # RFC 3261 7.1: Method SP Request-URI SP SIP-Version. Runs of SP and trailing SP are
     # forgiven (RFC 4475 3.1.2.9, 3.1.2.10); LWS inside the Request-URI is not (3.1.2.8).
     parts = line.split()
+    if len(parts) > 3 and parts[-1].upper() == SIP_VERSION and ":" in parts[1]:
+        raise ParseError(
+            f"whitespace inside the Request-URI {' '.join(parts[1:-1])[:60]!r}", "start line"
+        )
     if len(parts) != 3:
         raise ParseError(
             f"request line {line[:60]!r} is not 'METHOD Request-URI SIP/2.0'", "start line"
@@ -169,10 +225,9 @@ def _request_line(line: str) -> tuple[str, URI]:
     return method, URI.parse(uri, "Request-URI in start line")
 
 
-def _body(data: bytes, start: int, declared: str | None) -> bytes:
-    if declared is None:
+def _body(data: bytes, start: int, length: int | None) -> bytes:
+    if length is None:
         return data[start:]
-    length = content_length(declared)
     if start + length > len(data):  # RFC 4475 3.1.2.2
         raise ParseError(
             f"Content-Length {length} is larger than the {len(data) - start} bytes of body",
@@ -236,7 +291,7 @@ class StreamParser:
         if len(found) != 1:
             self._fail("no Content-Length on a stream" if not found else "repeated Content-Length")
         try:
-            length = content_length(found[0].decode("ascii", "replace"))
+            length = content_length(found[0].decode("ascii", "replace").strip())
         except ParseError as err:
             self._fail(err.reason)
         total = end + 4 + length

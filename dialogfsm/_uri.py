@@ -9,25 +9,35 @@ from __future__ import annotations
 
 import re
 from typing import Any, NoReturn
-from urllib.parse import unquote as _pct_decode
 
 from ._errors import LocalProtocolError, ParseError
-from ._grammar import Params, find_param
+from ._grammar import SIP_URI, Params, find_param
 
-# RFC 3261 25.1 SIP-URI / SIPS-URI in one pass:
-#   scheme ":" [userinfo "@"] host [":" port] *(";" uri-parameter) ["?" headers]
-# userinfo may hold ; ? , and more (RFC 4475 3.1.1.2, 3.1.1.9); host is a name, IPv4 or [IPv6]
-_SIP = re.compile(
-    r"([sS][iI][pP][sS]?):(?:([^@\s<>\"]*)@)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)"
-    r"(?::([0-9]{1,5}))?((?:;[^;?\s<>\"]+)*)(?:\?([^\s<>\"]+))?"
-)
+_SIP = re.compile(SIP_URI)
+_new_object = object.__new__
 _OTHER = re.compile(r"([A-Za-z][A-Za-z0-9+\-.]*):([^\s<>\"]+)")
 # RFC 3261 19.1.4: these parameters must match when either URI has them
 _STRICT_PARAMS = ("user", "ttl", "method", "maddr", "transport")
 
 
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3261 25.1 reserved: an escaped reserved character is NOT the character itself
+_RESERVED = frozenset(";/?:@&=+$,")
+# RFC 3966 5.1.1: visual separators carry no meaning in a telephone number
+_VISUAL = str.maketrans("", "", "-.()")
+
+
+def _unescape(m: re.Match[str]) -> str:
+    char = chr(int(m.group(1), 16))
+    if char.isascii() and char not in _RESERVED and char.isprintable():
+        return char
+    return "%" + m.group(1).upper()
+
+
 def _decode(text: str) -> str:
-    return _pct_decode(text, errors="surrogateescape")
+    """Canonical form for comparison (RFC 3261 19.1.4): characters outside the reserved
+    set are equivalent to their %HEX HEX escapes; other escapes stay, in upper case."""
+    return _ESCAPE.sub(_unescape, text) if "%" in text else text
 
 
 def _bad(text: str, where: str) -> NoReturn:
@@ -66,6 +76,15 @@ class URI:
         self._match = groups
         self._parts = None
 
+    @staticmethod
+    def _trusted(text: str, groups: tuple[str | None, ...]) -> URI:
+        """Wrap text that a caller's regex (built on ``SIP_URI``) has already matched."""
+        self: URI = _new_object(URI)
+        self._text = text
+        self._match = groups
+        self._parts = None
+        return self
+
     @classmethod
     def parse(cls, text: str, where: str = "URI") -> URI:
         """Validate ``text`` and return the URI (the same as ``URI(text)``)."""
@@ -91,7 +110,7 @@ class URI:
         text += host
         if port is not None:
             text += f":{port}"
-        text += "".join(f";{n}" if v is None else f";{n}={v}" for n, v in params)
+        text += "".join(f";{n}={v}" if v else f";{n}" for n, v in params)
         if headers:
             text += "?" + "&".join(f"{n}={v}" for n, v in headers)
         return cls(text)
@@ -162,7 +181,7 @@ class URI:
 
     @property
     def params(self) -> Params:
-        """URI parameters in order, as written; a flag (``lr``) has value ``None``."""
+        """URI parameters in order, as written; a flag (``lr``) has value ``""``."""
         return self._split()[5]  # type: ignore[no-any-return]
 
     @property
@@ -176,13 +195,19 @@ class URI:
         return self._split()[7]  # type: ignore[no-any-return]
 
     def param(self, name: str) -> str | None:
-        """Value of URI parameter ``name`` (case-insensitive); ``""`` for a flag; else ``None``."""
-        return find_param(self.params, name)
+        """Value of URI parameter ``name`` (case-insensitive); ``""`` for a flag; else ``None``.
+
+        Escaped names and values are unescaped first (RFC 4475 3.1.1.3: ``;%6C%72`` is ``lr``).
+        """
+        params = self.params
+        if "%" in self._text:
+            params = tuple((_decode(n), _decode(v)) for n, v in params)
+        return find_param(params, name)
 
     @property
     def lr(self) -> bool:
         """Loose-routing flag (RFC 3261 19.1.1); ``lr=on`` counts too, ``lrx`` does not."""
-        return any(n.lower() == "lr" for n, _ in self.params)
+        return any(n.lower() == "lr" or _decode(n).lower() == "lr" for n, _ in self.params)
 
     @property
     def transport(self) -> str | None:
@@ -220,8 +245,8 @@ class URI:
         scheme, user, password, host, port, _, _, opaque = self._split()
         if opaque is not None:
             return (scheme, opaque)
-        if scheme == "tel":
-            return (scheme, user)
+        if scheme == "tel":  # RFC 3966 4: digits compared without visual separators
+            return (scheme, (user or "").translate(_VISUAL).lower())
         return (
             scheme,
             None if user is None else _decode(user),
@@ -242,6 +267,8 @@ class URI:
             return False
         if self.opaque is not None:
             return True
+        if self.scheme == "tel":  # RFC 3966 4: every parameter must be in both and match
+            return _norm_params(self.params) == _norm_params(other.params)
         mine, theirs = _norm_params(self.params), _norm_params(other.params)
         for name in _STRICT_PARAMS:
             if mine.get(name) != theirs.get(name):
@@ -260,15 +287,14 @@ def _params(text: str) -> Params:
     if not text:
         return ()
     return tuple(
-        (name, value if eq else None)
-        for name, eq, value in (item.partition("=") for item in text.split(";"))
+        (name, value) for name, _, value in (item.partition("=") for item in text.split(";"))
     )
 
 
-def _norm_params(params: Params) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
+def _norm_params(params: Params) -> dict[str, str]:
+    out: dict[str, str] = {}
     for name, value in params:
-        out.setdefault(_decode(name).lower(), None if value is None else _decode(value).lower())
+        out.setdefault(_decode(name).lower(), _decode(value).lower())
     return out
 
 

@@ -14,7 +14,9 @@ from typing import NamedTuple
 
 from ._errors import ParseError
 from ._grammar import (
+    PARAMS,
     QUOTED,
+    SIP_URI,
     TOKEN_CHARS,
     Params,
     find_param,
@@ -23,17 +25,21 @@ from ._grammar import (
     parse_params,
     parse_uint,
     quote,
+    split_params,
     unquote,
 )
 from ._uri import URI
 
-# RFC 3261 25.1 name-addr = [ display-name ] LAQUOT addr-spec RAQUOT
-_NAME_ADDR_FAST = re.compile(r'([^"<]*)<([^<>\s]*)>(;.*)?', re.S)
+# RFC 3261 25.1 name-addr = [ display-name ] LAQUOT addr-spec RAQUOT, in the form nearly
+# every peer sends (token display name or none, a sip/sips URI, parameters without LWS),
+# validated in one pass; anything else takes the general path below.
+_name_addr_fast = re.compile(rf'("(?:[^"\\]|\\.)*" *|[^"<]*)<({SIP_URI})>({PARAMS})').fullmatch
+_uri = URI._trusted
 _NAME_ADDR = re.compile(rf'({QUOTED}|[^"<]*?)\s*<\s*([^<>]*?)\s*>\s*(;.*)?', re.S)
 # RFC 3261 25.1 via-parm = sent-protocol LWS sent-by *( SEMI via-params )
-_VIA_FAST = re.compile(
-    r"SIP/2\.0/([A-Za-z]+) (\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::([0-9]{1,5}))?(;.*)?", re.S
-)
+_via_fast = re.compile(
+    rf"SIP/2\.0/([A-Za-z]+) (\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::([0-9]{{1,5}}))?({PARAMS})"
+).fullmatch
 _VIA = re.compile(
     rf"([{TOKEN_CHARS}]+)\s*/\s*([{TOKEN_CHARS}]+)\s*/\s*([{TOKEN_CHARS}]+)\s+"
     r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?:\s*:\s*([0-9]{1,5}))?\s*(;.*)?",
@@ -41,7 +47,9 @@ _VIA = re.compile(
 )
 _CSEQ = re.compile(rf"\s*([0-9]+)\s+([{TOKEN_CHARS}]+)\s*")
 _RACK = re.compile(rf"\s*([0-9]+)\s+([0-9]+)\s+([{TOKEN_CHARS}]+)\s*")
+_TOKEN_LIST = re.compile(rf"[{TOKEN_CHARS}]+(?:[ \t]*,[ \t]*[{TOKEN_CHARS}]+)*").fullmatch
 _HEAD_PARAMS = re.compile(rf"\s*([{TOKEN_CHARS}]+)\s*(;.*)?", re.S)
+_new = tuple.__new__  # builds a NamedTuple from a ready tuple, skipping __new__'s defaults
 _MAX_SEQ = 2**31  # RFC 3261 8.1.1.5: CSeq "MUST be less than 2**31"; RFC 3262 7.1 likewise
 
 
@@ -57,27 +65,45 @@ class NameAddr(NamedTuple):
     @classmethod
     def parse(cls, text: str, where: str = "name-addr") -> NameAddr:
         """Parse ``"Name" <uri>;params`` or the bare ``uri;params`` form (RFC 3261 20.10)."""
-        text = text.strip()
+        m = _name_addr_fast(text)
+        if m is not None:
+            g = m.groups()
+            display, uri, groups, params = g[0], g[1], g[2:8], g[8]
+            port = groups[3]
+            if (port is None or len(port) < 5 or int(port) <= 65535) and groups[1] != "":
+                if display:
+                    display = display.rstrip(" \t")
+                    # an empty quoted display name ("") stays "", distinct from no name
+                    display = unquote(display) if display[:1] == '"' else display or None
+                else:
+                    display = None
+                return _new(
+                    cls, (_uri(uri, groups), display, split_params(params) if params else ())
+                )
+        return cls._parse_general(text.strip(" \t"), where)
+
+    @classmethod
+    def _parse_general(cls, text: str, where: str) -> NameAddr:
         if "<" in text:
-            m = _NAME_ADDR_FAST.fullmatch(text) if '"' not in text else None
+            m = _NAME_ADDR.fullmatch(text)
             if m is None:
-                m = _NAME_ADDR.fullmatch(text)
-                if m is None:
-                    if text.startswith('"'):
-                        raise ParseError("unterminated quoted string in display name", where)
-                    raise ParseError(f"malformed name-addr {text[:60]!r}", where)
+                if text.startswith('"'):
+                    raise ParseError("unterminated quoted string in display name", where)
+                raise ParseError(f"malformed name-addr {text[:60]!r}", where)
             display, uri, rest = m.groups()
-            display = display.strip()
+            display = display.strip(" \t")
             name = (unquote(display) if display[0] == '"' else display) if display else None
-            uri = uri.strip()
-            return cls(URI(uri, where), name, parse_params(rest.rstrip(), where) if rest else ())
+            uri = uri.strip(" \t")
+            return cls(
+                URI(uri, where), name, parse_params(rest.rstrip(" \t"), where) if rest else ()
+            )
         if text.startswith('"'):
             raise ParseError("quoted display name without <addr-spec>", where)
         # RFC 3261 20.10: without <>, parameters after the URI belong to the header
         semi = text.find(";")
         if semi < 0:
             return cls(URI(text, where))
-        uri = text[:semi].rstrip()
+        uri = text[:semi].rstrip(" \t")
         return cls(URI(uri, where), None, parse_params(text[semi:], where))
 
     def __str__(self) -> str:
@@ -118,12 +144,16 @@ class Via(NamedTuple):
     @classmethod
     def parse(cls, text: str, where: str = "Via") -> Via:
         """Parse ``SIP/2.0/UDP host:port;branch=...`` (LWS allowed around ``/`` and ``:``)."""
-        m = _VIA_FAST.fullmatch(text)
+        m = _via_fast(text)
         if m is not None:
             transport, host, port, params = m.groups()
+            if port is None:
+                return _new(cls, (transport, host, None, split_params(params), "SIP/2.0"))
+            if len(port) < 5:
+                return _new(cls, (transport, host, int(port), split_params(params), "SIP/2.0"))
             protocol = "SIP/2.0"
         else:
-            m = _VIA.fullmatch(text.strip())
+            m = _VIA.fullmatch(text.strip(" \t"))
             if m is None:
                 raise ParseError(f"malformed Via value {text[:60]!r}", where)
             name, version, transport, host, port, params = m.groups()
@@ -133,10 +163,8 @@ class Via(NamedTuple):
             port_number = int(port)
             if port_number > 65535:
                 raise ParseError(f"port {port} out of range", where)
-        return cls(
-            transport, host, port_number, parse_params(params.rstrip(), where) if params else (),
-            protocol,
-        )  # fmt: skip
+        parsed = parse_params(params.rstrip(" \t"), where) if params else ()
+        return cls(transport, host, port_number, parsed, protocol)
 
     def __str__(self) -> str:
         return f"{self.protocol}/{self.transport} {self.sent_by}{params_to_str(self.params)}"
@@ -181,6 +209,9 @@ class CSeq(NamedTuple):
     @classmethod
     def parse(cls, text: str, where: str = "CSeq") -> CSeq:
         """Parse ``"4711 INVITE"``."""
+        number, _, method = text.partition(" ")
+        if number.isascii() and number.isdigit() and len(number) < 10 and is_token(method):
+            return _new(cls, (int(number), method))
         m = _CSEQ.fullmatch(text)
         if m is None:
             raise ParseError(f"malformed CSeq {text[:40]!r}", where)
@@ -289,14 +320,16 @@ def _parse_head_params(text: str, where: str, what: str) -> tuple[str, Params]:
     m = _HEAD_PARAMS.fullmatch(text)
     if m is None:
         raise ParseError(f"malformed {what} {text[:40]!r}", where)
-    return m.group(1), parse_params((m.group(2) or "").rstrip(), where)
+    return m.group(1), parse_params((m.group(2) or "").rstrip(" \t"), where)
 
 
 def parse_tokens(text: str, where: str) -> tuple[str, ...]:
     """A comma list of tokens, as in Require and Supported (RFC 3261 20.32, 20.37)."""
     if not text:
         return ()
-    items = tuple(item.strip() for item in text.split(","))
+    if _TOKEN_LIST(text):  # the usual case: one check in C, then a plain split
+        return tuple(text.replace(" ", "").replace("\t", "").split(","))
+    items = tuple(item.strip(" \t") for item in text.split(","))
     for item in items:
         if not is_token(item):
             raise ParseError(f"{item!r} is not an option tag", where)

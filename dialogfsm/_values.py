@@ -84,7 +84,10 @@ class NameAddr(NamedTuple):
 
     @classmethod
     def _parse_general(cls, text: str, where: str) -> NameAddr:
-        if "<" in text:
+        # name-addr when "<" comes before the first ";" (an addr-spec's header parameters
+        # may hold "<" inside a quoted value, e.g. +sip.instance="<urn:uuid:...>")
+        angle, semi = text.find("<"), text.find(";")
+        if angle >= 0 and (semi < 0 or angle < semi or text.startswith('"')):
             m = _NAME_ADDR.fullmatch(text)
             if m is None:
                 if text.startswith('"'):

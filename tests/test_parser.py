@@ -204,6 +204,21 @@ def test_contact_wildcard() -> None:
         parse_message(replace(data, b"Contact: *\r\n", b"Contact: *\r\nContact: <sip:a@b>\r\n"))
 
 
+def test_addr_spec_contact_with_angle_brackets_in_a_quoted_parameter() -> None:
+    """RFC 3261 20.10, RFC 5626 4.1: without <>, the parameters after the URI are header
+    parameters, and a quoted value such as +sip.instance="<urn:...>" may hold '<' and '>'."""
+    contact = b'Contact: sip:alice@192.0.2.4;+sip.instance="<urn:uuid:f81d4fae>";q=0.5\r\n'
+    msg = parse_message(
+        replace(OPTIONS, b"Content-Length: 0\r\n", contact + b"Content-Length: 0\r\n")
+    )
+    (value,) = msg.contact
+    assert str(value.uri) == "sip:alice@192.0.2.4"
+    assert value.display_name is None
+    assert value.param("+sip.instance") == '"<urn:uuid:f81d4fae>"'
+    assert value.param("q") == "0.5"
+    assert parse_message(bytes(msg)) == msg
+
+
 def test_typed_headers_of_extensions() -> None:
     """RFC 3262 RSeq/RAck, RFC 6665 Event and Subscription-State, Require/Supported."""
     extra = (

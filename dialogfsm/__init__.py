@@ -1,39 +1,82 @@
 """dialogfsm: SIP dialogs (RFC 3261 section 12) tracked as a state machine, sans-IO."""
 
 from ._build import REASONS, build_request, build_response
+from ._dialog import Dialog, build_cancel, build_in_dialog, request_target
+from ._dialogset import DialogSet, SetKey
 from ._errors import (
     DialogError,
+    IllegalTransition,
     LocalProtocolError,
+    NoSuchDialog,
+    OutOfOrderError,
     ParseError,
     RemoteProtocolError,
 )
+from ._events import (
+    DialogConfirmed,
+    DialogCreated,
+    DialogSetDropped,
+    DialogTerminated,
+    SendAck,
+    SendBye,
+    TargetRefreshed,
+)
+from ._events import Event as DialogEvent
 from ._headers import Headers
+from ._machine import MACHINE, TRANSITIONS, State
+from ._manager import DIALOG_CREATING, DialogManager, Extra2xx
 from ._message import Message, Request, Response
 from ._parser import DEFAULT_LIMITS, Limits, StreamParser, parse_message
+from ._state import DialogId, DialogState
 from ._uri import URI
 from ._values import CSeq, Event, NameAddr, RAck, SubscriptionState, Via
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "DIALOG_CREATING",
+    "MACHINE",
     "REASONS",
+    "TRANSITIONS",
     "URI",
     "CSeq",
+    "Dialog",
+    "DialogConfirmed",
+    "DialogCreated",
     "DialogError",
+    "DialogEvent",
+    "DialogId",
+    "DialogManager",
+    "DialogSet",
+    "DialogSetDropped",
+    "DialogState",
+    "DialogTerminated",
     "Event",
+    "Extra2xx",
     "Headers",
+    "IllegalTransition",
     "Limits",
     "LocalProtocolError",
     "Message",
     "NameAddr",
+    "NoSuchDialog",
+    "OutOfOrderError",
     "ParseError",
     "RAck",
     "RemoteProtocolError",
     "Request",
     "Response",
+    "SendAck",
+    "SendBye",
+    "SetKey",
+    "State",
     "StreamParser",
     "SubscriptionState",
+    "TargetRefreshed",
     "Via",
+    "build_cancel",
+    "build_in_dialog",
     "build_request",
     "build_response",
     "parse_message",
+    "request_target",
 ]

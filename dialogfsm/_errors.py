@@ -41,3 +41,31 @@ class ParseError(RemoteProtocolError, ValueError):
         super().__init__(f"{reason} in {where}", status_hint=400)
         self.reason = reason
         self.where = where
+
+
+class IllegalTransition(LocalProtocolError):  # noqa: N818 (the name the issue promises)
+    """A trigger that the dialog's current state does not allow (the dialog is unchanged)."""
+
+    trigger: str
+    state: str
+
+    def __init__(self, trigger: str, state: str, why: str = "") -> None:
+        detail = f": {why}" if why else ""
+        super().__init__(f"can't handle {trigger!r} when state={state}{detail}")
+        self.trigger = trigger
+        self.state = state
+
+
+class NoSuchDialog(RemoteProtocolError):  # noqa: N818 (reads as the 481 it is)
+    """A mid-dialog request that matches no dialog (RFC 3261 12.2.2: answer 481)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_hint=481)
+
+
+class OutOfOrderError(RemoteProtocolError):
+    """A mid-dialog request whose CSeq is below the remote sequence number (RFC 3261 12.2.2:
+    answer 500)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_hint=500)

@@ -1,0 +1,131 @@
+"""The one place that says how a dialog may move.
+
+Rule 1: every legal move is a row of ``TRANSITIONS``; nothing else assigns a dialog's state.
+Rule 2: this module knows nothing of sockets, clocks, or which side of the dialog we are.
+
+ONE ``transitions.Machine`` serves every dialog of the process: it is built with
+``model=None`` and drives unregistered, slotted dialogs through ``MACHINE.events[...]``.
+A machine per dialog, or ``add_model`` per dialog, would cost 100+ us and kilobytes each.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+from transitions import EventData, Machine
+
+from ._errors import IllegalTransition
+from ._events import DialogConfirmed, DialogCreated, DialogTerminated
+
+if TYPE_CHECKING:
+    from ._dialog import Dialog
+    from ._events import Event
+    from ._message import Request, Response
+
+logger = logging.getLogger("dialogfsm")
+
+
+class State(enum.Enum):
+    """Where a dialog stands (RFC 3261 12)."""
+
+    NONE = "none"
+    EARLY = "early"  # RFC 3261 12.1: created by a 101-199 response with a To tag
+    CONFIRMED = "confirmed"  # ... or by a 2xx
+    TERMINATED = "terminated"
+
+
+N, E, C, T = State.NONE, State.EARLY, State.CONFIRMED, State.TERMINATED
+
+# fmt: off
+TRANSITIONS: list[dict[str, Any]] = [
+    # trigger         source   dest    why (RFC 3261 unless noted)
+    {"trigger": "provisional", "source": N, "dest": E},       # 12.1: 101-199 with a To tag
+    {"trigger": "success", "source": [N, E], "dest": C},      # 12.1: 2xx
+    {"trigger": "failure", "source": E, "dest": T},           # 12.3: non-2xx final; RFC 6228 199
+    {"trigger": "bye", "source": [E, C], "dest": T},          # 15: BYE sent or received
+    {"trigger": "error", "source": [E, C], "dest": T},        # 12.2.1.2: 481, 408, timeout
+    {"trigger": "timeout", "source": E, "dest": T},           # 13.2.2.4: never confirmed in time
+    {"trigger": "evict", "source": E, "dest": T},             # cap on unconfirmed dialogs
+    {"trigger": "abandon", "source": [E, C], "dest": T},      # the application gives it up
+]
+# fmt: on
+
+#: trigger -> why it ends a dialog, for DialogTerminated.reason when the caller gives none
+TRIGGER_REASONS = {
+    "failure": "non-2xx final response",
+    "bye": "BYE",
+    "error": "mid-dialog request failed",
+    "timeout": "early dialog expired",
+    "evict": "evicted: too many unconfirmed dialogs",
+    "abandon": "abandoned by the application",
+}
+
+
+class Model(Protocol):
+    """What the machine drives: anything with a ``state`` attribute."""
+
+    state: State
+
+
+def _report(event: EventData) -> None:
+    """Log every state change and turn it into events: the one place that does so."""
+    dialog: Dialog = event.model  # type: ignore[assignment]  # transitions types it object
+    kwargs = event.kwargs
+    source: State = kwargs["source"]
+    dest = dialog.state
+    sink: list[Event] = kwargs["events"]
+    message: Request | Response | None = kwargs["message"]
+    trigger = event.event.name if event.event is not None else "?"
+    dialog.dialog_state.early = dest is E
+    logger.debug("dialog %s: %s -> %s on %r", dialog.dialog_state.id, source.value,
+                 dest.value, trigger)  # fmt: skip
+    if source is N:
+        sink.append(DialogCreated(dialog, message, dest))
+    if dest is C:
+        sink.append(DialogConfirmed(dialog, message))
+    elif dest is T:
+        reason = kwargs["reason"] or TRIGGER_REASONS.get(trigger, trigger)
+        sink.append(DialogTerminated(dialog, message, reason, trigger))
+
+
+MACHINE = Machine(
+    model=None,
+    states=State,
+    transitions=TRANSITIONS,
+    initial=None,
+    auto_transitions=False,
+    send_event=True,
+    after_state_change=[_report],
+)
+_TRIGGERS = MACHINE.events
+
+
+def move(
+    dialog: Dialog,
+    trigger: str,
+    events: list[Event],
+    message: Request | Response | None = None,
+    reason: str = "",
+) -> None:
+    """Fire ``trigger`` on ``dialog`` through the shared machine; events go to ``events``.
+
+    Raises :class:`IllegalTransition` (and changes nothing) when the dialog's state has no
+    row for ``trigger``, or when a condition vetoes the move.
+    """
+    state = dialog.state
+    handler = _TRIGGERS.get(trigger)
+    if handler is None:
+        raise IllegalTransition(trigger, state.name, "no such trigger")
+    if state.name not in handler.transitions:
+        raise IllegalTransition(trigger, state.name)
+    moved = handler.trigger(dialog, events=events, message=message, reason=reason, source=state)
+    if not moved:
+        raise IllegalTransition(trigger, state.name, "vetoed by a condition")
+
+
+def allowed(state: State, trigger: str) -> bool:
+    """Whether the table has a row for ``trigger`` from ``state``."""
+    handler = _TRIGGERS.get(trigger)
+    return handler is not None and state.name in handler.transitions

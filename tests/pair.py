@@ -71,13 +71,12 @@ class Pair:
     ) -> Request:
         """Alice's INVITE as it reaches Bob: ``record_route`` is what proxies on the way
         added (nearest to Bob first)."""
-        request = build_request(
+        return build_request(
             "INVITE", uri, call_id=call_id, from_=f"Alice <{ALICE}>;tag={from_tag}",
             to=f"Bob <{BOB}>", cseq=cseq, via=self.via(), contact=contact, route=route,
             headers=[("Record-Route", r) for r in record_route],
             body=SDP, content_type="application/sdp",
         )  # fmt: skip
-        return request
 
     def answer(
         self,
@@ -124,7 +123,8 @@ class Pair:
         alice, bob = self.dialogs(uac_id)
         a, b = alice.dialog_state, bob.dialog_state
         assert alice.state is bob.state
-        assert alice.caller and not bob.caller
+        assert alice.caller
+        assert not bob.caller
         assert (a.call_id, a.local_tag, a.remote_tag) == (b.call_id, b.remote_tag, b.local_tag)
         assert a.id == (a.call_id, a.local_tag, a.remote_tag)
         assert b.id == (b.call_id, b.local_tag, b.remote_tag)

@@ -263,7 +263,8 @@ class DialogManager:
     def _send_response(self, response: Response, now: float, events: list[Event]) -> None:
         code = response.status_code
         dialog_set = self._sets.get(_set_key(response, caller=False))
-        if dialog_set is not None:
+        # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
+        if dialog_set is not None and response.cseq.method == dialog_set.request.method:
             self._uas_creating_response(dialog_set, response, now, events)
             return
         dialog = self._dialogs.get(_dialog_id(response, sent=True))
@@ -323,7 +324,8 @@ class DialogManager:
     # -- responses we receive (we are the UAC of the transaction) ------------------------
     def _receive_response(self, response: Response, now: float, events: list[Event]) -> None:
         dialog_set = self._sets.get(_set_key(response, caller=True))
-        if dialog_set is not None:
+        # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
+        if dialog_set is not None and response.cseq.method == dialog_set.request.method:
             self._uac_creating_response(dialog_set, response, now, events)
             return
         dialog = self._dialogs.get(_dialog_id(response, sent=False))

@@ -1,0 +1,147 @@
+"""The state machine: one table, one shared Machine, typed errors for illegal moves."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from dialogfsm import (
+    MACHINE,
+    TRANSITIONS,
+    URI,
+    Dialog,
+    DialogConfirmed,
+    DialogCreated,
+    DialogEvent,
+    DialogState,
+    DialogTerminated,
+    IllegalTransition,
+    LocalProtocolError,
+    State,
+)
+from dialogfsm._machine import allowed, move
+
+ALL = list(State)
+
+
+def new_dialog(state: State = State.NONE) -> Dialog:
+    record = DialogState.create(
+        call_id="c@h", local_tag="l", remote_tag="r", local_seq=1, remote_seq=None,
+        local_uri=URI.parse("sip:a@h"), remote_uri=URI.parse("sip:b@h"),
+        remote_target=None, route_set=(), secure=False,
+    )  # fmt: skip
+    return Dialog(state, record, True, 1)
+
+
+def test_states_are_the_four_rfc_words() -> None:
+    """RFC 3261 12: a dialog is early, confirmed or terminated (none before it exists)."""
+    assert [s.value for s in State] == ["none", "early", "confirmed", "terminated"]
+
+
+def test_the_table_is_the_machine() -> None:
+    """Every row of TRANSITIONS is a move of the one shared Machine, and nothing more."""
+    rows = set()
+    for row in TRANSITIONS:
+        sources = row["source"] if isinstance(row["source"], list) else [row["source"]]
+        rows |= {(row["trigger"], s, row["dest"]) for s in sources}
+    built = {
+        (name, State[source], State[str(t.dest)])
+        for name, event in MACHINE.events.items()
+        for source, moves in event.transitions.items()
+        for t in moves
+    }
+    assert built == rows
+    assert MACHINE.models == []  # model=None: no dialog is ever registered
+
+
+@pytest.mark.parametrize("source", ALL)
+@pytest.mark.parametrize("trigger", sorted({r["trigger"] for r in TRANSITIONS}))
+def test_every_trigger_from_every_state(source: State, trigger: str) -> None:
+    """A move in the table happens; any other raises IllegalTransition and changes nothing."""
+    dialog = new_dialog(source)
+    events: list[DialogEvent] = []
+    dests = [
+        r["dest"]
+        for r in TRANSITIONS
+        if r["trigger"] == trigger
+        and source in (r["source"] if isinstance(r["source"], list) else [r["source"]])
+    ]
+    if dests:
+        move(dialog, trigger, events)
+        assert dialog.state is dests[0]
+        assert dialog.dialog_state.early is (dests[0] is State.EARLY)
+        assert events
+        return
+    with pytest.raises(IllegalTransition) as info:
+        move(dialog, trigger, events)
+    assert isinstance(info.value, LocalProtocolError)
+    assert info.value.trigger == trigger
+    assert info.value.state == source.name
+    assert str(info.value).startswith(f"can't handle {trigger!r} when state={source.name}")
+    assert dialog.state is source
+    assert events == []
+
+
+def test_terminated_is_final() -> None:
+    """RFC 3261 12.3: once terminated, no trigger moves a dialog again."""
+    assert not any(allowed(State.TERMINATED, r["trigger"]) for r in TRANSITIONS)
+
+
+def test_unknown_trigger_is_a_typed_error() -> None:
+    """A trigger the table does not know is an IllegalTransition, not transitions' error."""
+    dialog = new_dialog(State.EARLY)
+    with pytest.raises(IllegalTransition, match="no such trigger"):
+        move(dialog, "explode", [])
+    assert dialog.state is State.EARLY
+
+
+def test_moves_are_reported_as_events_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """State changes are logged in one place and reported as events, in order."""
+    dialog = new_dialog()
+    events: list[DialogEvent] = []
+    with caplog.at_level(logging.DEBUG, logger="dialogfsm"):
+        move(dialog, "provisional", events)
+        move(dialog, "success", events)
+        move(dialog, "bye", events, reason="BYE received")
+    assert [type(e) for e in events] == [DialogCreated, DialogConfirmed, DialogTerminated]
+    created, _, ended = events
+    assert isinstance(created, DialogCreated)
+    assert created.state is State.EARLY
+    assert isinstance(ended, DialogTerminated)
+    assert (ended.trigger, ended.reason) == ("bye", "BYE received")
+    assert [r.getMessage().split(": ", 1)[1] for r in caplog.records] == [
+        "none -> early on 'provisional'",
+        "early -> confirmed on 'success'",
+        "confirmed -> terminated on 'bye'",
+    ]
+
+
+def test_confirmed_directly_reports_created_and_confirmed() -> None:
+    """RFC 3261 12.1: a 2xx creates a dialog straight in the confirmed state."""
+    dialog = new_dialog()
+    events: list[DialogEvent] = []
+    move(dialog, "success", events)
+    assert [type(e) for e in events] == [DialogCreated, DialogConfirmed]
+    assert dialog.state is State.CONFIRMED
+    assert not dialog.dialog_state.early
+
+
+def test_default_termination_reason_names_the_trigger() -> None:
+    """A DialogTerminated always says why, even when the caller gives no reason."""
+    dialog = new_dialog(State.EARLY)
+    events: list[DialogEvent] = []
+    move(dialog, "timeout", events)
+    (ended,) = events
+    assert isinstance(ended, DialogTerminated)
+    assert ended.reason == "early dialog expired"
+
+
+def test_dialogs_are_slotted_and_unregistered() -> None:
+    """The shared machine adds nothing per dialog: no __dict__, no bound trigger methods."""
+    dialog = new_dialog()
+    move(dialog, "provisional", [])
+    assert not hasattr(dialog, "__dict__")
+    assert not hasattr(dialog.dialog_state, "__dict__")
+    assert not hasattr(dialog, "provisional")
+    assert MACHINE.models == []

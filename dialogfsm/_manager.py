@@ -255,8 +255,8 @@ class DialogManager:
         if method == "BYE":
             self._end(dialog, "bye", request, events, "BYE received")
         elif method in TARGET_REFRESH and request.contact:
-            # RFC 3261 12.2.2: the remote target is replaced only when the refresh is
-            # accepted, i.e. when we answer it with a 2xx
+            # RFC 3261 12.2.2 replaced the remote target on receipt; RFC 6141 4 updates
+            # that: only a target refresh that succeeds (we answer it 2xx) replaces it
             dialog.pending_refresh = (number, request.contact[0].uri)
 
     # -- responses we send (we are the UAS of the transaction) ---------------------------
@@ -278,12 +278,10 @@ class DialogManager:
             if code < 300:
                 self._refresh_target(dialog, pending[1], response, events)
         # a 2xx to a re-INVITE is ACKed like the first (RFC 3261 14.2, 13.3.1.4); a
-        # retransmission of the first 2xx finds the dialog already waiting, or ACKed
-        if (
-            method == "INVITE"
-            and 200 <= code < 300
-            and number not in (dialog.invite_cseq, dialog.awaiting_ack)
-        ):
+        # retransmission of the first 2xx finds the dialog already waiting, or ACKed. The
+        # peer's CSeq numbers are its own: compare with the first INVITE's only as its UAS.
+        first = not dialog.caller and number == dialog.invite_cseq
+        if method == "INVITE" and 200 <= code < 300 and not first and dialog.awaiting_ack != number:
             self._await_ack(dialog, number, now)
 
     def _uas_creating_response(

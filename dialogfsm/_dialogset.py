@@ -38,6 +38,10 @@ class DialogSet:
     """Whether the request travelled over TLS (RFC 3261 12.1: the secure flag)."""
     created_at: float
     dialogs: dict[str, Dialog] = attrs.field(factory=dict)
+    """Live dialogs of the set by tag."""
+    ended: dict[str, Dialog] = attrs.field(factory=dict)
+    """Dialogs of the set that terminated while it was open: a late response on their tag
+    never brings them back."""
     confirmed_at: float | None = None
     """When the first 2xx was sent or received."""
 

@@ -300,6 +300,8 @@ class DialogManager:
                 f"a {code} response to {dialog_set.request.method} must carry a To tag "
                 "(RFC 3261 8.2.6.2, 12.1.1)"
             )
+        if tag in dialog_set.ended:  # a response on a dialog that ended: it stays ended
+            return
         dialog = dialog_set.dialogs.get(tag)
         if dialog is None:
             state = uas_state(dialog_set.request, response, tls=dialog_set.tls)
@@ -314,7 +316,7 @@ class DialogManager:
             return
         move(dialog, "success", events, response)
         self._await_ack(dialog, response.cseq.number, now)
-        dialog_set.confirmed_at = now
+        self._confirm_set(dialog_set, now)
         # a UAS does not fork: its final response closes the set (other tags end now)
         self._close_set(dialog_set, "failure", response, events, "another tag answered")
         self._forget_set(dialog_set)
@@ -356,6 +358,13 @@ class DialogManager:
         if code < 200 and tag is None:  # RFC 3261 12.1: only a 1xx with a To tag
             return
         tag = tag or ""  # RFC 3261 12.1.2: RFC 2543 peers send a 2xx without a tag
+        ended = dialog_set.ended.get(tag)
+        if ended is not None:
+            # the dialog of this tag ended (a BYE crossed its 2xx, or a retransmitted 2xx
+            # after BYE): it is never created again, but every 2xx is ACKed (13.2.2.4)
+            if code >= 200:
+                events.append(SendAck(ended, response))
+            return
         dialog = dialog_set.dialogs.get(tag)
         if dialog is None:
             state = uac_state(dialog_set.request, response, tls=dialog_set.tls)
@@ -388,8 +397,7 @@ class DialogManager:
             move(dialog, "success", events, response)
         events.append(SendAck(dialog, response))
         if dialog_set.confirmed_at is None:
-            dialog_set.confirmed_at = now
-            self._unconfirmed -= 1
+            self._confirm_set(dialog_set, now)
             self._timers.push(now + 64 * self.t1, _Timer("fork", dialog_set, 0))
         elif newly_confirmed and self.extra_2xx is Extra2xx.ACK_AND_BYE:
             # a new dialog from a second fork's 2xx (RFC 3261 13.2.2.4)
@@ -408,6 +416,13 @@ class DialogManager:
         self._sets[key] = dialog_set
         self._unconfirmed += 1
         self._timers.push(now + self.early_timeout, _Timer("early", dialog_set, 0))
+
+    def _confirm_set(self, dialog_set: DialogSet, now: float) -> None:
+        """The first 2xx: the set no longer counts against ``max_unconfirmed``."""
+        if dialog_set.confirmed_at is None:
+            dialog_set.confirmed_at = now
+            if self._sets.get(dialog_set.key) is dialog_set:
+                self._unconfirmed -= 1
 
     def _evict_oldest(self, events: list[Event]) -> None:
         for dialog_set in self._sets.values():
@@ -472,7 +487,9 @@ class DialogManager:
             self._timers.cancelled()
         dialog_set = dialog.dialog_set
         if dialog_set is not None:
-            dialog_set.dialogs.pop(_tag_in_set(dialog), None)
+            tag = _tag_in_set(dialog)
+            dialog_set.dialogs.pop(tag, None)
+            dialog_set.ended[tag] = dialog
 
     def _await_ack(self, dialog: Dialog, number: int, now: float) -> None:
         dialog.awaiting_ack = number

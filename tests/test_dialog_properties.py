@@ -8,6 +8,11 @@ BYE from either side (built with ``dialog.request``), answers to them (200, 481,
 500), stale CSeq numbers, requests for dialogs that do not exist, transaction timeouts, the
 application giving a dialog up, and a fake clock that jumps past every timer. The network
 loses, duplicates and reorders: a packet is delivered any number of times, in any order.
+The peers' applications follow the RFCs where this library leaves it to them: a fork sends
+one final response per INVITE (retransmitted as is) and, once its early dialog has ended,
+answers the INVITE 487 (RFC 3261 15.1.2); its transaction layer absorbs INVITE
+retransmissions after the final (RFC 3261 17.2.1, RFC 6026). Each fork picks a To tag of
+its own per INVITE, so a dialog id can only be reused by bringing a dialog back.
 
 Every call either succeeds or raises the ``DialogError`` the RFC predicts; any other
 exception is a bug. After every step, on every manager (RFC 3261 12, 12.2.1.1, 12.2.2,
@@ -25,6 +30,7 @@ exception is a bug. After every step, on every manager (RFC 3261 12, 12.2.1.1, 1
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +51,7 @@ from dialogfsm import (
     DialogEvent,
     DialogId,
     DialogManager,
+    DialogSet,
     DialogSetDropped,
     DialogTerminated,
     LocalProtocolError,
@@ -89,9 +96,8 @@ FORK_CONTACT = tuple(f"<sip:bob@fork{k}.biloxi.example.com;transport=udp>" for k
 
 LIVE = (State.EARLY, State.CONFIRMED)
 PICK = st.integers(0, 2**16)
-SIDE = st.sampled_from(SIDES)
 FORK = st.integers(0, FORKS - 1)
-#: trigger -> what may carry it (RFC 3261 12.2.1.2, 12.3, 13.2.2.4, 15; cap/expiry: no message)
+#: what may end a dialog (RFC 3261 12.2.1.2, 12.3, 13.2.2.4, 15; the cap; the application)
 TRIGGERS = frozenset({"failure", "bye", "error", "timeout", "evict", "abandon"})
 
 
@@ -139,14 +145,14 @@ def facts(dialog: Dialog) -> tuple[object, ...]:
 
 
 def fork_of(tag: str | None) -> int | None:
-    """The fork whose To tags look like ``f<k>c...`` (see ``fork_tag``)."""
+    """The fork k whose To tags look like ``f<k>c<call>s<cseq>`` (see ``arrive``)."""
     if tag and tag[0] == "f" and tag[1:2].isdigit():
         return int(tag[1])
     return None
 
 
 class DialogMachine(RuleBasedStateMachine):
-    """Alice and three forks of Bob, a lossy reordering network and a fake clock."""
+    """RFC 3261 12, 13.2.2.4, 15: Alice, three forks of Bob, a lossy network, a fake clock."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -180,7 +186,7 @@ class DialogMachine(RuleBasedStateMachine):
         return f"SIP/2.0/UDP {side}.biloxi.example.com:5060;branch={branch()}"
 
     def contact(self, side: str, moved: bool) -> str:
-        base = ALICE_CONTACT if side == ALICE_SIDE else FORK_CONTACT[int(side[3:])]
+        base = ALICE_CONTACT if side == ALICE_SIDE else FORK_CONTACT[FORK_SIDES.index(side)]
         if not moved:
             return base
         return base.replace("@", f"@moved{next(self.moves)}.")
@@ -210,82 +216,124 @@ class DialogMachine(RuleBasedStateMachine):
         side: str,
         action: Callable[[], list[DialogEvent]],
         expect: type[DialogError] | None,
+        *,
+        cause: str = "message",
     ) -> list[DialogEvent] | None:
         """Run ``action`` on ``side``'s manager: it must raise ``expect`` (and change
-        nothing) or, when ``expect`` is None, succeed; its events are checked."""
+        nothing) or, when ``expect`` is None, succeed; its events are checked. ``cause``:
+        what drives the call ("message", "timer" for ``handle_timer``, "application")."""
         before = self.snapshot(side)
+        waiting = [s for s in self.managers[side].dialog_sets.values() if s.confirmed_at is None]
+        raised: DialogError | None = None
         try:
             events = action()
-        except DialogError as error:
+        except DialogError as error:  # anything else is a bug, and fails the test
+            raised = error
+        if raised is not None:
             # (e) atomicity: a call that raises leaves everything as it was
-            assert self.snapshot(side) == before, f"{side}: {error!r} changed state"
-            assert expect is not None, f"{side}: unexpected {error!r}"
-            assert isinstance(error, expect), f"{side}: {error!r}, expected {expect.__name__}"
+            assert self.snapshot(side) == before, f"{side}: {raised!r} changed state"
+            assert expect is not None, f"{side}: unexpected {raised!r}"
+            assert isinstance(raised, expect), f"{side}: {raised!r}, expected {expect.__name__}"
             return None
         assert expect is None, f"{side}: expected {expect.__name__}, got {events}"
-        self.absorb(side, events)
+        self.absorb(side, events, waiting, cause)
         return events
 
-    def absorb(self, side: str, events: list[DialogEvent]) -> None:
-        """Check the events of one call against the RFC rules they report."""
+    def absorb(
+        self, side: str, events: list[DialogEvent], waiting: list[DialogSet], cause: str
+    ) -> None:
+        """Check the events of one call against the RFC rules they report; ``waiting``:
+        the unconfirmed dialog sets before the call, oldest first."""
         manager = self.managers[side]
         gone: set[int] = set()
-        for event in events:
+        evicted = 0
+        for i, event in enumerate(events):
             if isinstance(event, DialogSetDropped):
                 dropped = event.dialog_set
                 assert dropped.key not in manager.dialog_sets
                 assert dropped.confirmed_at is None, "a dropped set had confirmed a dialog"
                 assert not dropped.early(), "a dropped set kept early dialogs"
+                if cause == "timer":  # expired: never before its time
+                    assert dropped.created_at + EARLY_TIMEOUT <= self.p.now, event
+                elif cause == "message":  # evicted: only at the cap, oldest waiting first
+                    assert len(waiting) - evicted >= manager.max_unconfirmed, event
+                    assert dropped is waiting[evicted], (event, waiting)
+                    evicted += 1
                 continue
             dialog = event.dialog
-            key = id(dialog)
-            # (c) no event names a dialog after it terminated, in this call or before
-            assert key not in self.ended[side] and key not in gone, (
-                f"{side}: {type(event).__name__} for terminated {dialog}"
-            )
-            self.seen[side][key] = dialog
-            message = event.message if not isinstance(event, SendAck) else event.response
+            # (c) no event names a dialog after it terminated, in this call or before, but
+            # SendAck: a 2xx that crossed our BYE is still ACKed (RFC 3261 13.2.2.4)
+            late = f"{side}: {type(event).__name__} for terminated {dialog}"
+            if isinstance(event, SendAck) and dialog.state is State.TERMINATED:
+                assert manager.dialogs.get(dialog.id) is not dialog, late
+                assert 200 <= event.response.status_code <= 299, late
+                continue
+            assert id(dialog) not in self.ended[side], late
+            assert id(dialog) not in gone, late
+            self.seen[side][id(dialog)] = dialog
             if isinstance(event, DialogCreated):
-                # (c) a dialog id, once terminated, never comes back (tags are unique per
-                # INVITE and fork here, so only a resurrection can reuse one)
-                assert dialog.id not in self.ended_ids[side], (
-                    f"{side}: terminated dialog {dialog.id} created again by {message}"
-                )
-                # RFC 3261 12.1: only a 101-299 response to INVITE with a To tag creates one
-                assert isinstance(message, Response), event
-                assert message.cseq.method == "INVITE", event
-                assert 101 <= message.status_code <= 299, event
-                assert event.state is (State.EARLY if message.status_code < 200 else State.CONFIRMED)
-                assert dialog.caller == (side == ALICE_SIDE)
-                if not dialog.caller:  # RFC 3261 12.1.1: the INVITE's Record-Route, in order
-                    k = int(side[3:])
-                    assert dialog.dialog_state.route_set == name_addrs(FORK_RR[k])
+                self.check_created(side, event)
             elif isinstance(event, DialogConfirmed | SendAck):
                 # RFC 3261 12.1, 13.2.2.4: a 2xx to INVITE confirms, and is ACKed
+                message = event.message if isinstance(event, DialogConfirmed) else event.response
                 assert isinstance(message, Response), event
                 assert message.cseq.method == "INVITE", event
                 assert 200 <= message.status_code <= 299, event
                 if isinstance(event, DialogConfirmed) and dialog.caller:
-                    # RFC 3261 13.2.2.4: the route set comes from the 2xx, reversed
+                    # RFC 3261 13.2.2.4: route set and remote target come from the 2xx
                     state = dialog.dialog_state
                     assert state.route_set == tuple(reversed(message.record_route))
+                    assert state.remote_target == message.contact[0].uri
             elif isinstance(event, DialogTerminated):
-                assert event.trigger in TRIGGERS, event
-                assert dialog.state is State.TERMINATED, event
-                assert manager.dialogs.get(dialog.id) is not dialog, event
-                if event.trigger == "bye":
-                    assert isinstance(message, Request) and message.method == "BYE", event
-                elif event.trigger in ("timeout", "evict", "abandon"):
-                    assert message is None, event
-                elif event.trigger == "failure":
-                    assert isinstance(message, Response) and message.status_code >= 200, event
-                gone.add(key)
-                self.ended_ids[side].add(dialog.id)
+                self.check_terminated(side, event, events[i + 1 :])
+                gone.add(id(dialog))
             elif isinstance(event, TargetRefreshed):
-                assert message is not None
-                assert message.cseq.method in ("INVITE", "UPDATE"), event
+                assert event.message.cseq.method in ("INVITE", "UPDATE"), event
             else:
                 assert isinstance(event, SendBye), event
+
+    def check_created(self, side: str, event: DialogCreated) -> None:
+        dialog, message = event.dialog, event.message
+        # (c) a dialog id, once terminated, never comes back (tags are unique per INVITE
+        # and fork here, so only a resurrection can reuse one)
+        assert dialog.id not in self.ended_ids[side], (
+            f"{side}: terminated dialog {dialog.id} created again by {message}"
+        )
+        # RFC 3261 12.1: only a 101-299 response to INVITE with a To tag creates a dialog
+        assert isinstance(message, Response), event
+        assert message.cseq.method == "INVITE", event
+        assert 101 <= message.status_code <= 299, event
+        early = message.status_code < 200
+        assert event.state is (State.EARLY if early else State.CONFIRMED), event
+        assert dialog.caller == (side == ALICE_SIDE)
+        state = dialog.dialog_state
+        if dialog.caller:  # RFC 3261 12.1.2: our CSeq, theirs empty
+            assert (state.local_seq, state.remote_seq) == (message.cseq.number, None)
+        else:  # RFC 3261 12.1.1: the INVITE's Record-Route in order, and its CSeq
+            assert state.route_set == name_addrs(FORK_RR[FORK_SIDES.index(side)])
+            assert (state.local_seq, state.remote_seq) == (None, message.cseq.number)
+
+    def check_terminated(
+        self, side: str, event: DialogTerminated, after: list[DialogEvent]
+    ) -> None:
+        dialog, message, trigger = event.dialog, event.message, event.trigger
+        assert trigger in TRIGGERS, event
+        assert dialog.state is State.TERMINATED, event
+        assert self.managers[side].dialogs.get(dialog.id) is not dialog, event
+        if trigger == "bye":
+            assert isinstance(message, Request), event
+            assert message.method == "BYE", event
+        elif trigger == "failure":
+            assert isinstance(message, Response), event
+            assert message.status_code >= 200, event
+        elif trigger in ("timeout", "evict", "abandon"):
+            assert message is None, event
+        if trigger == "evict":  # then its set goes, in the same call
+            assert any(
+                isinstance(e, DialogSetDropped) and e.dialog_set.key.call_id == dialog.id.call_id
+                for e in after
+            ), after
+        self.ended_ids[side].add(dialog.id)
 
     def expect_receive(self, side: str, message: Request | Response) -> type[DialogError] | None:
         """RFC 3261 12.2.2: 481 for a mid-dialog request of no dialog, 500 for a stale one."""
@@ -311,10 +359,10 @@ class DialogMachine(RuleBasedStateMachine):
         local = dialog.dialog_state.local_seq
         if local is not None and request.cseq.number < local:
             return LocalProtocolError
-        if method == "BYE" and not dialog.caller:
-            # the callee: never on an early dialog, nor before the ACK of its 2xx
-            if dialog.state is State.EARLY or dialog.awaiting_ack == dialog.invite_cseq:
-                return LocalProtocolError
+        # the callee's BYE: never on an early dialog, nor before the ACK of its 2xx
+        unacked = dialog.state is State.EARLY or dialog.awaiting_ack == dialog.invite_cseq
+        if method == "BYE" and not dialog.caller and unacked:
+            return LocalProtocolError
         return None
 
     def send(
@@ -405,20 +453,20 @@ class DialogMachine(RuleBasedStateMachine):
         fork, invite = choice[pick % len(choice)]
         self.fork_final(fork, invite, code, alt_rr)
 
-    @precondition(lambda self: bool(self.invites))
-    @rule(pick=PICK, code=st.sampled_from([180, 183]))
-    def proxy_provisional(self, pick: int, code: int) -> None:
-        """A proxy answers Alice's INVITE with a 1xx without To tag (RFC 3261 12.1: no
-        dialog)."""
-        invite = self.invites[pick % len(self.invites)]
-        self.net.append(Packet("proxy", ALICE_SIDE, build_response(invite, code)))
+    def unanswered(self) -> list[Request]:
+        """Alice's INVITEs that have had no final response (nor timed out)."""
+        return [
+            s.request for s in self.pending
+            if s.side == ALICE_SIDE and s.request.method == "INVITE" and s.request.to.tag is None
+        ]  # fmt: skip
 
-    @precondition(lambda self: bool(self.invites))
+    @precondition(lambda self: bool(self.unanswered()))
     @rule(pick=PICK)
     def cancel(self, pick: int) -> None:
-        """Alice cancels one of her INVITEs (RFC 3261 9.1); every fork gets the CANCEL."""
-        invite = self.invites[pick % len(self.invites)]
-        request = build_cancel(invite)
+        """Alice cancels an INVITE that has no final response yet (RFC 3261 9.1); every
+        fork gets the CANCEL."""
+        invites = self.unanswered()
+        request = build_cancel(invites[pick % len(invites)])
         events = self.send(ALICE_SIDE, request, FORK_SIDES[0])
         assert events in (None, [])
         self.net += [Packet(ALICE_SIDE, side, request) for side in FORK_SIDES[1:]]
@@ -453,9 +501,8 @@ class DialogMachine(RuleBasedStateMachine):
         packet = self.net[index]
         side, message = packet.dst, wire(packet.message)
         manager, now = self.managers[side], self.p.now
-        k = fork_of("f" + side[3:]) if side != ALICE_SIDE else None
         if isinstance(message, Request) and message.method == "INVITE" and message.to.tag is None:
-            assert k is not None
+            k = FORK_SIDES.index(side)
             key = (message.call_id, message.cseq.number)
             known = self.fork_invites[k].get(key)
             # the server transaction absorbs the INVITE's retransmissions once it has
@@ -498,9 +545,9 @@ class DialogMachine(RuleBasedStateMachine):
     # -- rules: within the dialog --------------------------------------------------------
     @precondition(lambda self: any(self.two_xx.values()))
     @rule(pick=PICK)
-    def ack(self, pick: int) -> None:
+    def ack(self, pick: int, sides: tuple[str, ...] = SIDES) -> None:
         """ACK a 2xx to an INVITE (RFC 3261 13.2.2.4), retransmissions included."""
-        responses = [(side, r) for side, rs in self.two_xx.items() for r in rs]
+        responses = [(side, r) for side in sides for r in self.two_xx[side]]
         side, response = responses[pick % len(responses)]
         dialog = self.managers[side].find(response, sent=False)
         if dialog is None:
@@ -516,42 +563,124 @@ class DialogMachine(RuleBasedStateMachine):
     )  # fmt: skip
     def in_dialog(self, pick: int, method: str, record_route: bool, moved: bool) -> None:
         """A request within a live dialog, with the next CSeq (RFC 3261 12.2.1.1); a
-        re-INVITE only once confirmed (RFC 3261 14.1), and maybe a new Contact."""
+        re-INVITE only once confirmed (RFC 3261 14.1), and maybe a new Contact; a proxy
+        may record-route it (which must change no route set, RFC 3261 12.2)."""
         dialogs = self.live()
         side, dialog = dialogs[pick % len(dialogs)]
+        self.request_in(side, dialog, method, record_route, moved)
+
+    def request_in(
+        self, side: str, dialog: Dialog, method: str, record_route: bool, moved: bool
+    ) -> int | None:
+        """``side`` sends ``method`` in ``dialog``; the index of its packet, if sent."""
         if method == "INVITE" and dialog.state is not State.CONFIRMED:
             method = "UPDATE"
         contact = self.contact(side, moved) if method in ("INVITE", "UPDATE") else ()
         headers = [("Record-Route", STRAY_RR)] if record_route else []
         request = dialog.request(method, via=self.via(side), contact=contact, headers=headers)
-        self.send(side, request, self.peer_of(side, request))
+        if self.send(side, request, self.peer_of(side, request)) is None:
+            return None
+        return len(self.net) - 1
 
-    @precondition(lambda self: bool(self.live()))
+    def peer_dialog(self, side: str, dialog: Dialog) -> tuple[str, Dialog] | None:
+        """The live mirror of ``dialog`` on the other side, if there is one."""
+        mirror = DialogId(dialog.id.call_id, dialog.id.remote_tag, dialog.id.local_tag)
+        if side != ALICE_SIDE:
+            peer = ALICE_SIDE
+        else:
+            k = fork_of(dialog.id.remote_tag)
+            if k is None:
+                return None
+            peer = FORK_SIDES[k]
+        found = self.managers[peer].get(mirror)
+        return None if found is None else (peer, found)
+
+    def pairs(self) -> list[tuple[str, Dialog]]:
+        """Live dialogs whose mirror is live too."""
+        return [(side, d) for side, d in self.live() if self.peer_dialog(side, d) is not None]
+
+    @precondition(lambda self: bool(self.pairs()))
     @rule(
-        pick=PICK, method=st.sampled_from(["INFO", "UPDATE", "BYE"]),
+        pick=PICK, method=st.sampled_from(["INFO", "UPDATE", "OPTIONS", "INVITE", "BYE"]),
+        record_route=st.booleans(), moved=st.booleans(),
+    )  # fmt: skip
+    def exchange(self, pick: int, method: str, record_route: bool, moved: bool) -> None:
+        """A whole transaction in a dialog both sides hold, on a quiet network: request,
+        its arrival, a 2xx answer, its arrival, and the ACK of a re-INVITE's 2xx."""
+        pairs = self.pairs()
+        side, dialog = pairs[pick % len(pairs)]
+        index = self.request_in(side, dialog, method, record_route, moved)
+        if index is None:
+            return
+        self.arrive(index)
+        peer = self.net[index].dst
+        for i, (packet, _) in enumerate(self.inbox[peer]):
+            if packet is self.net[index]:
+                self.respond(peer, i, 200)
+                self.arrive(len(self.net) - 1)
+                break
+        response = self.net[-1].message
+        if isinstance(response, Response) and response in self.two_xx[side]:
+            self.ack(self.two_xx[side].index(response), sides=(side,))
+            self.arrive(len(self.net) - 1)
+
+    @precondition(lambda self: len(self.invites) < MAX_INVITES)
+    @rule(fork=FORK, ring=st.booleans())
+    def call(self, fork: int, ring: bool) -> None:
+        """A whole call set-up on a quiet network: INVITE, (180,) 200 from one fork, ACK,
+        each delivered as sent (the other forks' copies of the INVITE stay in flight)."""
+        self.invite(retry=False, pick=0)
+        index = len(self.net) - FORKS + fork
+        self.arrive(index)
+        request = self.net[index].message
+        invite = self.fork_invites[fork][(request.call_id, request.cseq.number)]
+        for code in (180, 200) if ring else (200,):
+            self.fork_final(fork, invite, code, alt_rr=False)
+            self.arrive(len(self.net) - 1)
+        response = self.net[-1].message
+        if isinstance(response, Response) and response in self.two_xx[ALICE_SIDE]:
+            self.ack(self.two_xx[ALICE_SIDE].index(response), sides=(ALICE_SIDE,))
+            self.arrive(len(self.net) - 1)
+
+    @precondition(lambda self: bool(self.invites))
+    @rule(
+        kind=st.sampled_from(["stale", "stray", "tagless"]), pick=PICK, fork=FORK,
+        method=st.sampled_from(["INFO", "UPDATE", "BYE", "INVITE", "ACK"]),
         back=st.integers(1, 3), inject=st.booleans(),
     )  # fmt: skip
-    def stale_request(self, pick: int, method: str, back: int, inject: bool) -> None:
-        """A request with a CSeq below the dialog's local sequence number: the manager
-        refuses to send it (RFC 3261 12.2.1.1); a buggy peer may send it anyway."""
-        dialogs = self.live()
-        side, dialog = dialogs[pick % len(dialogs)]
-        local = dialog.dialog_state.local_seq
-        cseq = max(1, (local or 1) - back)
-        request = dialog.request(method, via=self.via(side), cseq=cseq)
-        self.send(side, request, self.peer_of(side, request), inject=inject)
-
-    @rule(
-        side=SIDE, pick=PICK, fork=FORK, known_call=st.booleans(),
-        method=st.sampled_from(["INFO", "BYE", "INVITE", "UPDATE", "ACK"]),
-    )  # fmt: skip
-    def stray_request(
-        self, side: str, pick: int, fork: int, known_call: bool, method: str
+    def misbehave(
+        self, *, kind: str, pick: int, fork: int, method: str, back: int, inject: bool
     ) -> None:
-        """A request with a To tag of no dialog: refused when sent (it belongs to no
-        dialog) and, sent anyway, answered 481 (RFC 3261 12.2.2); a stray ACK is absorbed."""
+        """Messages a compliant peer would not send.
+
+        ``stale``: a request with a CSeq below the peer's remote sequence number (so below
+        our local one), which the manager refuses (RFC 3261 12.2.1.1) and a buggy peer may
+        send anyway (the receiver answers 500, RFC 3261 12.2.2).
+        ``stray``: a request with a To tag of no dialog, refused when sent and answered 481
+        when sent anyway (RFC 3261 12.2.2; a stray ACK is absorbed).
+        ``tagless``: a proxy's 1xx without To tag (RFC 3261 12.1: creates no dialog).
+        """
+        dialogs = self.live()
+        if kind == "stale" and dialogs:
+            side, dialog = dialogs[pick % len(dialogs)]
+            if method in ("INVITE", "ACK"):
+                method = "INFO"
+            # below what the peer has seen when it holds the dialog, else below our own
+            peer = self.peer_dialog(side, dialog)
+            seen = None if peer is None else peer[1].dialog_state.remote_seq
+            cseq = max(0, (seen or dialog.dialog_state.local_seq or 1) - back)
+            request = dialog.request(method, via=self.via(side), cseq=cseq)
+            self.send(side, request, self.peer_of(side, request), inject=inject)
+        elif kind == "tagless" and self.invites:
+            invite = self.invites[pick % len(self.invites)]
+            code = 183 if inject else 180
+            self.net.append(Packet("proxy", ALICE_SIDE, build_response(invite, code)))
+        else:
+            self.stray_request(SIDES[pick % len(SIDES)], pick, fork, method, known=inject)
+
+    def stray_request(self, side: str, pick: int, fork: int, method: str, known: bool) -> None:
         n = next(self.moves)
-        if known_call and self.calls:
+        if known and self.calls:
             call_id, alice_tag = self.calls[pick % len(self.calls)]
         else:
             call_id, alice_tag = f"stray{n}@example.com", f"a-stray{n}"
@@ -573,11 +702,16 @@ class DialogMachine(RuleBasedStateMachine):
         refused, RFC 3261 12.2.2); a fork answers a CANCEL with 200 and 487 (RFC 3261 9.2)."""
         waiting = [(side, i) for side, inbox in self.inbox.items() for i in range(len(inbox))]
         side, i = waiting[pick % len(waiting)]
+        self.respond(side, i, code)
+
+    def respond(self, side: str, i: int, code: int) -> None:
+        """``side`` answers the ``i``-th request of its inbox with ``code`` (or with what the
+        manager's refusal called for)."""
         packet, forced = self.inbox[side].pop(i)
         request = packet.message
         assert isinstance(request, Request)
         if request.method == "CANCEL":
-            k = int(side[3:])
+            k = FORK_SIDES.index(side)
             invite = self.fork_invites[k].get((request.call_id, request.cseq.number))
             if invite is None:  # RFC 3261 9.2: no transaction to cancel
                 self.send(side, build_response(request, 481), packet.src)
@@ -591,31 +725,31 @@ class DialogMachine(RuleBasedStateMachine):
         self.send(side, build_response(request, code, contact=contact), packet.src)
 
     # -- rules: the application and the clock --------------------------------------------
-    @precondition(lambda self: bool(self.pending))
-    @rule(pick=PICK)
-    def transaction_timeout(self, pick: int) -> None:
-        """A request got no final response in time (RFC 3261 12.2.1.2: the dialog ends;
-        for an INVITE, its early dialogs)."""
-        sent = self.pending.pop(pick % len(self.pending))
-        manager, now = self.managers[sent.side], self.p.now
-        events = self.do(
-            sent.side, lambda: manager.transaction_timeout(sent.request, now=now), None
-        )
-        assert events is not None
-        for event in events:
-            assert isinstance(event, DialogTerminated | DialogSetDropped), event
-            if isinstance(event, DialogTerminated):
-                assert event.trigger == "error", event
-
-    @precondition(lambda self: any(self.seen.values()))
-    @rule(pick=PICK)
-    def terminate(self, pick: int) -> None:
-        """The application gives a dialog up; a dialog already ended stays ended."""
+    @precondition(lambda self: bool(self.pending) or any(self.seen.values()))
+    @rule(timeout=st.booleans(), pick=PICK)
+    def give_up(self, timeout: bool, pick: int) -> None:
+        """A request got no final response in time (``timeout``: RFC 3261 12.2.1.2, the
+        dialog ends; for an INVITE, its early dialogs), or the application gives a dialog
+        up (a dialog already ended stays ended)."""
+        if timeout and self.pending:
+            sent = self.pending.pop(pick % len(self.pending))
+            manager, now = self.managers[sent.side], self.p.now
+            timed_out = functools.partial(manager.transaction_timeout, sent.request, now=now)
+            events = self.do(sent.side, timed_out, None, cause="application")
+            assert events is not None
+            for event in events:
+                assert isinstance(event, DialogTerminated | DialogSetDropped), event
+                if isinstance(event, DialogTerminated):
+                    assert event.trigger == "error", event
+            return
         dialogs = [(side, d) for side, seen in self.seen.items() for d in seen.values()]
+        if not dialogs:
+            return
         side, dialog = dialogs[pick % len(dialogs)]
         was_live = dialog.state in LIVE
         manager, now = self.managers[side], self.p.now
-        events = self.do(side, lambda: manager.terminate(dialog, now=now), None)
+        abandon = functools.partial(manager.terminate, dialog, now=now)
+        events = self.do(side, abandon, None, cause="application")
         assert events is not None
         if was_live:
             assert len(events) == 1, events
@@ -624,26 +758,30 @@ class DialogMachine(RuleBasedStateMachine):
         else:
             assert events == [], events
 
-    @rule(dt=st.sampled_from([0.1, 0.5, 2.0, 16.0, 64 * T1, EARLY_TIMEOUT]))
-    def advance(self, dt: float) -> None:
-        """Time passes (the timers fire only when the application asks)."""
+    @precondition(lambda self: bool(self.invites))
+    @rule(
+        dt=st.sampled_from([0.0, 0.1, 0.5, 2.0, 16.0, 64 * T1, EARLY_TIMEOUT]),
+        fire=st.sampled_from([*SIDES, "all"]),
+    )
+    def clock(self, dt: float, fire: str) -> None:
+        """Time passes; one side (or all) asks for its timers: ``handle_timer(now)`` fires
+        what is due, and only that, and what it leaves is later."""
         self.p.now += dt
-
-    @rule(side=SIDE)
-    def fire(self, side: str) -> None:
-        """``handle_timer(now)`` fires what is due, and only that; what it leaves is later."""
-        manager, now = self.managers[side], self.p.now
-        due = manager.get_timer()
-        events = self.do(side, lambda: manager.handle_timer(now), None)
-        assert events is not None
-        if due is None or due > now:
-            assert events == [], events
-        for event in events:
-            assert isinstance(event, DialogTerminated | DialogSetDropped | SendBye), event
-            if isinstance(event, DialogTerminated):
-                assert event.trigger == "timeout", event
-        later = manager.get_timer()
-        assert later is None or later > now, (later, now)
+        now = self.p.now
+        for side in SIDES if fire == "all" else (fire,):
+            manager = self.managers[side]
+            due = manager.get_timer()
+            fire_timers = functools.partial(manager.handle_timer, now)
+            events = self.do(side, fire_timers, None, cause="timer")
+            assert events is not None
+            if due is None or due > now:
+                assert events == [], events
+            for event in events:
+                assert isinstance(event, DialogTerminated | DialogSetDropped | SendBye), event
+                if isinstance(event, DialogTerminated):
+                    assert event.trigger == "timeout", event
+            later = manager.get_timer()
+            assert later is None or later > now, (later, now)
 
     # -- invariants ----------------------------------------------------------------------
     @invariant()
@@ -659,42 +797,43 @@ class DialogMachine(RuleBasedStateMachine):
             assert id(dialog) in seen, f"{side}: {dialog} indexed but never reported"
         # (b) one live dialog per id: the index holds every live dialog, keyed by its id
         assert len(manager) == len(index)
-        for key, dialog in index.items():
-            assert key == dialog.id == dialog.dialog_state.id
+        for dialog_id, dialog in index.items():
+            assert dialog_id == dialog.id == dialog.dialog_state.id
             assert dialog.state in LIVE, dialog
             assert dialog.caller == (side == ALICE_SIDE)
-        live = {key for key, d in seen.items() if d.state in LIVE}
+        live = {ref for ref, d in seen.items() if d.state in LIVE}
         assert live == {id(d) for d in index.values()}, f"{side}: live dialogs out of index"
-        for key, dialog in seen.items():
+        for ref, dialog in seen.items():
             state = dialog.dialog_state
             assert dialog.state is not State.NONE, dialog
             # (f) the early flag follows the state
             assert state.early == (dialog.state is State.EARLY), dialog
             # (c) terminated is final and leaves every index
-            if key in self.ended[side]:
+            if ref in self.ended[side]:
                 assert dialog.state is State.TERMINATED, f"{dialog} came back"
             if dialog.state is State.TERMINATED:
-                self.ended[side].add(key)
+                self.ended[side].add(ref)
                 assert index.get(dialog.id) is not dialog
                 assert dialog.dialog_set is None or all(
                     d is not dialog for d in dialog.dialog_set.dialogs.values()
                 ), f"{dialog} left in its dialog set"
             # (a) sequence numbers never go back, nor become empty again
             now_seqs = (state.local_seq, state.remote_seq)
-            for old, new in zip(self.seqs.get(key, (None, None)), now_seqs, strict=True):
+            for old, new in zip(self.seqs.get(ref, (None, None)), now_seqs, strict=True):
                 assert old is None or (new is not None and new >= old), (dialog, old, new)
-            self.seqs[key] = now_seqs
+            self.seqs[ref] = now_seqs
             # (d) the route set is frozen once the dialog is confirmed
             routes = tuple(str(r) for r in state.route_set)
-            if key in self.frozen:
-                assert routes == self.frozen[key], f"{dialog}: route set changed"
+            if ref in self.frozen:
+                assert routes == self.frozen[ref], f"{dialog}: route set changed"
             elif dialog.state is State.CONFIRMED:
-                self.frozen[key] = routes
+                self.frozen[ref] = routes
         # dialog sets: keyed right, holding live dialogs of their own side, each with a timer
         unconfirmed = 0
         due = manager.get_timer()
-        for key, dialog_set in manager.dialog_sets.items():
-            assert key == dialog_set.key and dialog_set.caller == (side == ALICE_SIDE)
+        for set_key, dialog_set in manager.dialog_sets.items():
+            assert set_key == dialog_set.key
+            assert dialog_set.caller == (side == ALICE_SIDE)
             for tag, dialog in dialog_set.dialogs.items():
                 assert index.get(dialog.id) is dialog, f"{dialog} in a set, not in the index"
                 assert dialog.dialog_set is dialog_set
@@ -706,7 +845,8 @@ class DialogMachine(RuleBasedStateMachine):
             else:
                 deadline = dialog_set.confirmed_at + 64 * T1
             # an open set always has a timer that will close it (nothing waits forever)
-            assert due is not None and due <= deadline, (side, key, due, deadline)
+            assert due is not None, (side, set_key)
+            assert due <= deadline, (side, set_key, due, deadline)
         assert unconfirmed <= manager.max_unconfirmed
 
 
@@ -717,5 +857,6 @@ def wire_bytes(data: bytes) -> Request:
     return request
 
 
-DialogMachine.TestCase.settings = settings(BASE, max_examples=200, stateful_step_count=100)
+DialogMachine.TestCase.settings = settings(BASE, max_examples=300, stateful_step_count=100)
+#: the test pytest runs: RFC 3261 12, 13.2.2.4, 15 invariants over random message orders
 TestDialogProperties = DialogMachine.TestCase

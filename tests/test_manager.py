@@ -521,3 +521,21 @@ def test_dialogs_view_is_read_only() -> None:
         p.uac.dialogs[alice.id] = alice  # type: ignore[index]
     assert p.uac.get(alice.id) is alice
     assert list(p.uac) == [alice]
+
+
+def test_a_2xx_after_bye_is_acked_but_never_revives_the_dialog() -> None:
+    """RFC 3261 13.2.2.4, 15: a 2xx retransmitted (or crossing our BYE) after the dialog
+    ended is ACKed, and the dialog stays terminated."""
+    p = Pair()
+    inv = p.invite()
+    p.alice_sends(inv)
+    p.bob_sends(p.answer(inv, 180))
+    alice, _ = p.agree(call_id_of(p, inv))
+    p.uac.send(alice.request("BYE", via=p.via()), now=1)  # the caller gives up early
+    got = p.uac.receive(wire(p.answer(inv, 200)), now=1)  # ... while Bob answers
+    assert kinds(got) == [SendAck]
+    assert of(SendAck, got[0]).dialog is alice
+    assert alice.state is State.TERMINATED
+    assert len(p.uac) == 0
+    assert p.uac.receive(wire(p.answer(inv, 180)), now=2) == []
+    assert len(p.uac) == 0

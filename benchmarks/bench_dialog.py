@@ -78,8 +78,8 @@ production; its default looks the host name up each time a message is written.
 Run from the repository root::
 
     python benchmarks/bench_dialog.py --quick     # rough figures, 20k dialogs: ~1.5 min
-    python benchmarks/bench_dialog.py             # full run, 100k dialogs: ~5 min
-    python benchmarks/bench_dialog.py --dialogs 100000,1000000 --profile   # 1M too: ~20 min
+    python benchmarks/bench_dialog.py             # full run, 100k dialogs: ~6 min
+    python benchmarks/bench_dialog.py --dialogs 100000,1000000 --profile   # 1M too: ~28 min
 """
 
 # Baselines are imported inside their loaders so a missing one is reported, not fatal;
@@ -355,12 +355,13 @@ class Clock:
         return self.now
 
 
-# dialogfsm 0.1.0 bug worked around here: on the UAS side a 2xx never decrements the
-# manager's count of unconfirmed dialog sets (``_uas_creating_response`` sets
-# ``confirmed_at`` before ``_forget_set``, which only decrements for unconfirmed sets), so
-# after ``max_unconfirmed`` answered INVITEs (10_000 by default) every new INVITE raises
-# AssertionError("unconfirmed count out of step"). A cap no run reaches keeps the UAS
-# managers working; the count is only compared with the cap, so timing is unchanged.
+# Up to commit 2bf14ec, dialogfsm had a UAS bug: a 2xx never decremented the manager's
+# count of unconfirmed dialog sets (``_uas_creating_response`` set ``confirmed_at`` before
+# ``_forget_set``, which only decrements for unconfirmed sets), so after
+# ``max_unconfirmed`` answered INVITEs (10_000 by default) every new INVITE raised
+# AssertionError("unconfirmed count out of step"); b20e639 fixed it. ``unconfirmed_leak``
+# detects it, and a cap no run reaches keeps the UAS managers of such a tree working (the
+# count is only compared with the cap, so timing is unchanged).
 UAS_MAX_UNCONFIRMED = 2**62
 
 

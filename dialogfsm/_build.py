@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from ._errors import LocalProtocolError
-from ._headers import Headers
-from ._message import Request, Response
+from ._errors import LocalProtocolError, ParseError
+from ._grammar import is_token
+from ._headers import Headers, canonical_name
+from ._message import HANDLERS, Request, Response, _Fields
 from ._uri import URI
 from ._values import CSeq, NameAddr, Via
 
@@ -104,19 +105,62 @@ def build_response(
     can establish a dialog (RFC 3261 12.1.1).
     """
     to = request.to
+    to_text: str | None = None  # None: copy the request's To as written
     if to_tag is not None:
+        if not is_token(to_tag):  # RFC 3261 19.3: tag = token
+            raise LocalProtocolError(f"To tag {to_tag!r} is not a token (RFC 3261 19.3)")
         if to.tag is None:
             to = to.with_tag(to_tag)
+            to_text = str(to)
         elif to.tag != to_tag:
             raise LocalProtocolError(
                 f"request already has To tag {to.tag!r}; cannot answer with {to_tag!r}"
             )
-    items: list[tuple[str, str]] = [("Via", str(v)) for v in request.via]
-    if 100 < status_code < 300:
-        items += [("Record-Route", str(r)) for r in request.record_route]
-    items += [("From", str(request.from_)), ("To", str(to)), ("Call-ID", request.call_id)]
-    items.append(("CSeq", str(request.cseq)))
-    items += [("Contact", c) for c in _many(contact)]
-    items += _tail(headers, body, content_type)
+    if not 100 <= status_code <= 699:
+        raise LocalProtocolError(f"status code {status_code} outside 100-699")
+    dialog_forming = 100 < status_code < 300
+    items = _copied(request, to_text, record_route=dialog_forming)
+    added = [("Contact", c) for c in _many(contact)]
+    added += _tail(headers, body, content_type)
+    fields = _Fields()
+    fields.via, fields.from_, fields.to = request.via, request.from_, to
+    fields.call_id, fields.cseq = request.call_id, request.cseq
+    if dialog_forming:
+        fields.record_route = request.record_route
+    where = len(items)
+    try:
+        for where, (name, value) in enumerate(added, len(items)):  # noqa: B007 (used below)
+            handler = HANDLERS.get(canonical_name(name))
+            if handler is not None:
+                handler(fields, value)
+    except ParseError as err:
+        raise ParseError(err.reason, f"header {added[where - len(items)][0]!r}") from None
     phrase = REASONS.get(status_code, "") if reason is None else reason
-    return Response(status_code, phrase, Headers(items), body)
+    return Response._trusted(status_code, phrase, Headers((*items, *added)), body, fields)
+
+
+#: headers a response copies from its request (RFC 3261 8.2.6.2), besides Via
+_COPIED = frozenset({"From", "To", "Call-ID", "CSeq"})
+
+
+def _copied(request: Request, to_text: str | None, *, record_route: bool) -> list[tuple[str, str]]:
+    """The header lines a response copies from ``request``, as the request wrote them: it was
+    validated when it was made, so only what the response adds needs parsing."""
+    vias: list[tuple[str, str]] = []
+    routes: list[tuple[str, str]] = []
+    copied: dict[str, str] = {}
+    for name, value in request.headers.items():
+        if name == "Via":
+            vias.append((name, value))
+        elif name == "Record-Route":
+            routes.append((name, value))
+        elif name in _COPIED:
+            copied[name] = value
+    items = vias + routes if record_route else vias
+    items += [
+        ("From", copied["From"]),
+        ("To", copied["To"] if to_text is None else to_text),
+        ("Call-ID", copied["Call-ID"]),
+        ("CSeq", copied["CSeq"]),
+    ]
+    return items

@@ -393,7 +393,7 @@ class DialogManager:
                 state = dialog.dialog_state
                 state.route_set = uac_route_set(response)
                 if response.contact:
-                    state.remote_target = response.contact[0].uri
+                    state.remote_target = response.contact[0].uri.compact()
             move(dialog, "success", events, response)
         events.append(SendAck(dialog, response))
         if dialog_set.confirmed_at is None:
@@ -501,7 +501,7 @@ class DialogManager:
         state = dialog.dialog_state
         old = state.remote_target
         if old is None or str(old) != str(target):
-            state.remote_target = target
+            state.remote_target = target = target.compact()
             events.append(TargetRefreshed(dialog, message, old, target))
 
     def _timer_live(self, timer: _Timer) -> bool:

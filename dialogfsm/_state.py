@@ -73,8 +73,10 @@ class DialogState:
     ) -> DialogState:
         """A record whose ``id`` agrees with its Call-ID and tags (not early until the
         machine says so)."""
+        # URIs are kept compact (text only): a dialog lives long, and reads them rarely
         return cls(
             DialogId(call_id, local_tag, remote_tag), call_id, local_tag, remote_tag,
-            local_seq, remote_seq, local_uri, remote_uri, remote_target, route_set,
+            local_seq, remote_seq, local_uri.compact(), remote_uri.compact(),
+            None if remote_target is None else remote_target.compact(), route_set,
             secure, False,
         )  # fmt: skip

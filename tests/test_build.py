@@ -105,3 +105,35 @@ def test_direct_construction_validates_content_length() -> None:
     invite = make_invite()
     with pytest.raises(ParseError, match="does not match"):
         Request(invite.method, invite.uri, invite.headers, b"longer body")
+
+
+@pytest.mark.parametrize("code", [100, 180, 200, 486])
+def test_built_response_is_what_its_wire_parses_to(code: int) -> None:
+    """RFC 3261 8.2.6.2: a built response equals the parse of its own octets, typed fields
+    (Via, From, To with tag, Call-ID, CSeq, Record-Route, Contact) included."""
+    invite = make_invite()
+    response = build_response(
+        invite, code, to_tag=None if code == 100 else "a6c85cf",
+        contact=() if code == 100 else "<sip:bob@192.0.2.4>",
+        headers=[("Require", "100rel"), ("RSeq", "1")] if code == 180 else (),
+    )  # fmt: skip
+    again = parse_message(bytes(response))
+    assert again == response
+    for field in ("via", "from_", "to", "call_id", "cseq", "record_route", "contact",
+                  "content_length", "require", "rseq"):  # fmt: skip
+        assert getattr(again, field) == getattr(response, field), field
+
+
+def test_built_response_validates_what_the_caller_adds() -> None:
+    """A response's added parts are validated like a parsed message's; tags are tokens."""
+    invite = make_invite()
+    with pytest.raises(ParseError, match="Contact"):
+        build_response(invite, 200, to_tag="x", contact="<sip:bob@192.0.2.4:99999>")
+    with pytest.raises(ParseError, match="RSeq"):
+        build_response(invite, 180, to_tag="x", headers=[("RSeq", "abc")])
+    with pytest.raises(ParseError, match="Call-ID"):
+        build_response(invite, 180, to_tag="x", headers=[("Call-ID", "again")])
+    with pytest.raises(LocalProtocolError, match="not a token"):
+        build_response(invite, 180, to_tag="bad tag")
+    with pytest.raises(LocalProtocolError, match="outside"):
+        build_response(invite, 99)

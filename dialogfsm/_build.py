@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from ._errors import LocalProtocolError, ParseError
 from ._grammar import is_token
-from ._headers import Headers, canonical_name
+from ._headers import Headers
 from ._message import HANDLERS, Request, Response, _Fields
 from ._uri import URI
 from ._values import CSeq, NameAddr, Via
@@ -127,16 +127,18 @@ def build_response(
     fields.call_id, fields.cseq = request.call_id, request.cseq
     if dialog_forming:
         fields.record_route = request.record_route
-    where = len(items)
+    extra = Headers(added).items()  # validated and canonical
+    index = 0
     try:
-        for where, (name, value) in enumerate(added, len(items)):  # noqa: B007 (used below)
-            handler = HANDLERS.get(canonical_name(name))
+        for index, (name, value) in enumerate(extra):  # noqa: B007 (used below)
+            handler = HANDLERS.get(name)
             if handler is not None:
                 handler(fields, value)
     except ParseError as err:
-        raise ParseError(err.reason, f"header {added[where - len(items)][0]!r}") from None
+        raise ParseError(err.reason, f"header {extra[index][0]!r}") from None
     phrase = REASONS.get(status_code, "") if reason is None else reason
-    return Response._trusted(status_code, phrase, Headers((*items, *added)), body, fields)
+    headers_ = Headers._trusted((*items, *extra), None)
+    return Response._trusted(status_code, phrase, headers_, body, fields)
 
 
 #: headers a response copies from its request (RFC 3261 8.2.6.2), besides Via

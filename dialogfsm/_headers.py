@@ -59,7 +59,9 @@ class Headers:
         self._lines: tuple[int, ...] | int | None = None
 
     @classmethod
-    def _trusted(cls, items: tuple[tuple[str, str], ...], lines: tuple[int, ...] | int) -> Headers:
+    def _trusted(
+        cls, items: tuple[tuple[str, str], ...], lines: tuple[int, ...] | int | None
+    ) -> Headers:
         """Build from the parser's canonical items, with their line numbers (or the first one's,
         when they follow each other)."""
         self = cls.__new__(cls)

@@ -34,6 +34,8 @@ from ._timers import TimerHeap
 from ._uri import URI
 
 Message = Request | Response
+# module constants: an Enum member read through its class costs a descriptor call
+_NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 
 #: requests that create a dialog in this layer (RFC 3261 12.1); usages extend it
 DIALOG_CREATING = frozenset({"INVITE"})
@@ -309,10 +311,10 @@ class DialogManager:
             if dialog is None:  # the id is taken by a live dialog: a retransmitted request
                 return
         if code < 200:
-            if dialog.state is State.NONE:
+            if dialog.state is _NONE:
                 move(dialog, "provisional", events, response)
             return
-        if dialog.state is State.CONFIRMED:  # a retransmission of our 2xx
+        if dialog.state is _CONFIRMED:  # a retransmission of our 2xx
             return
         move(dialog, "success", events, response)
         self._await_ack(dialog, response.cseq.number, now)
@@ -372,7 +374,7 @@ class DialogManager:
             if dialog is None:
                 return
         if code < 200:
-            if dialog.state is State.NONE:
+            if dialog.state is _NONE:
                 move(dialog, "provisional", events, response)
             return
         self._uac_2xx(dialog_set, dialog, response, now, events)
@@ -385,9 +387,9 @@ class DialogManager:
         now: float,
         events: list[Event],
     ) -> None:
-        newly_confirmed = dialog.state is not State.CONFIRMED
+        newly_confirmed = dialog.state is not _CONFIRMED
         if newly_confirmed:
-            if dialog.state is State.EARLY:
+            if dialog.state is _EARLY:
                 # RFC 3261 13.2.2.4: the 2xx's Record-Route and Contact, not the 1xx's,
                 # give the route set and remote target; the route set is frozen after this
                 state = dialog.dialog_state
@@ -466,7 +468,7 @@ class DialogManager:
     ) -> Dialog | None:
         if state.id in self._dialogs:
             return None
-        dialog = Dialog(State.NONE, state, caller, dialog_set.request.cseq.number, dialog_set)
+        dialog = Dialog(_NONE, state, caller, dialog_set.request.cseq.number, dialog_set)
         dialog_set.dialogs[tag] = dialog
         self._dialogs[state.id] = dialog
         return dialog
@@ -545,7 +547,7 @@ def _check_bye_allowed(dialog: Dialog) -> None:
     only the caller may send BYE on an early dialog."""
     if dialog.caller:
         return
-    if dialog.state is State.EARLY:
+    if dialog.state is _EARLY:
         raise LocalProtocolError(
             f"the callee may not send BYE on early dialog {dialog.id} (RFC 3261 15)"
         )

@@ -29,6 +29,7 @@ from ._message import Message, Request, Response
 from ._parser import DEFAULT_LIMITS, Limits, StreamParser, parse_message
 from ._state import DialogId, DialogState
 from ._uri import URI
+from ._usages import RESPONSE_EFFECTS, Effect, response_effect
 from ._values import CSeq, Event, NameAddr, RAck, SubscriptionState, Via
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "DIALOG_CREATING",
     "MACHINE",
     "REASONS",
+    "RESPONSE_EFFECTS",
     "TRANSITIONS",
     "URI",
     "CSeq",
@@ -50,6 +52,7 @@ __all__ = [
     "DialogSetDropped",
     "DialogState",
     "DialogTerminated",
+    "Effect",
     "Event",
     "Extra2xx",
     "Headers",
@@ -79,4 +82,5 @@ __all__ = [
     "build_response",
     "parse_message",
     "request_target",
+    "response_effect",
 ]

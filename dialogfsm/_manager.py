@@ -32,6 +32,7 @@ from ._message import Request, Response
 from ._state import DialogId, DialogState
 from ._timers import TimerHeap
 from ._uri import URI
+from ._usages import RESPONSE_EFFECTS, Effect, response_effect
 
 Message = Request | Response
 # module constants: an Enum member read through its class costs a descriptor call
@@ -64,7 +65,9 @@ class DialogManager:
     ``t1`` is RFC 3261's T1 (0.5 s). ``early_timeout`` bounds how long a dialog-creating
     request may wait for a final response before its early dialogs are dropped (Timer C's
     three minutes by default). ``max_unconfirmed`` caps the requests that have not produced
-    a confirmed dialog: beyond it the oldest is evicted, with events.
+    a confirmed dialog: beyond it the oldest is evicted, with events. ``extra_2xx`` says
+    what to do with a second fork's 2xx; ``response_effects`` (RFC 5057 5.1) what a failed
+    mid-dialog request ends.
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class DialogManager:
         early_timeout: float = 180.0,
         max_unconfirmed: int = 10_000,
         extra_2xx: Extra2xx = Extra2xx.ACK_AND_BYE,
+        response_effects: Mapping[int, Effect] = RESPONSE_EFFECTS,
     ) -> None:
         if max_unconfirmed < 1:
             raise ValueError(f"max_unconfirmed must be at least 1, not {max_unconfirmed}")
@@ -81,6 +85,8 @@ class DialogManager:
         self.early_timeout = early_timeout
         self.max_unconfirmed = max_unconfirmed
         self.extra_2xx = extra_2xx
+        self.response_effects = response_effects
+        """RFC 5057 5.1: what a failed mid-dialog request ends (see ``RESPONSE_EFFECTS``)."""
         self._dialogs: dict[DialogId, Dialog] = {}
         # open dialog sets, oldest first; those not yet confirmed count against the cap
         self._sets: OrderedDict[SetKey, DialogSet] = OrderedDict()
@@ -297,6 +303,9 @@ class DialogManager:
             self._forget_set(dialog_set)
             return
         tag = response.to.tag
+        if code == 199:  # RFC 6228: we tell the UAC this early dialog has ended
+            self._end_early(dialog_set, tag, response, events)
+            return
         if tag is None:  # RFC 3261 8.2.6.2, 12.1.1
             raise LocalProtocolError(
                 f"a {code} response to {dialog_set.request.method} must carry a To tag "
@@ -339,11 +348,14 @@ class DialogManager:
                 events.append(SendAck(dialog, response))
             if method in TARGET_REFRESH and response.contact:  # RFC 3261 12.2.1.2
                 self._refresh_target(dialog, response.contact[0].uri, response, events)
-        elif code in (408, 481) and method != "CANCEL":
-            # RFC 3261 12.2.1.2: "If the response for a request within a dialog is a 481
-            # (Call/Transaction Does Not Exist) or a 408 (Request Timeout), the UAC SHOULD
-            # terminate the dialog." A 481 to CANCEL only says the INVITE is gone.
-            self._end(dialog, "error", response, events, f"{code} received")
+        elif code >= 300:
+            # RFC 3261 12.2.1.2 (481, 408), refined by RFC 5057 5.1: the table says whether
+            # the failure ends the transaction, the usage or the dialog. The INVITE usage is
+            # the only usage here, so ending it ends the dialog.
+            effect = response_effect(code, method, self.response_effects)
+            if effect is not Effect.TRANSACTION:
+                why = f"{code} to {method} received (RFC 5057: ends the {effect.value})"
+                self._end(dialog, "error", response, events, why)
 
     def _uac_creating_response(
         self, dialog_set: DialogSet, response: Response, now: float, events: list[Event]
@@ -357,6 +369,9 @@ class DialogManager:
                 self._forget_set(dialog_set)
             return
         tag = response.to.tag
+        if code == 199:  # RFC 6228: this early dialog (and only this one) has ended
+            self._end_early(dialog_set, tag, response, events)
+            return
         if code < 200 and tag is None:  # RFC 3261 12.1: only a 1xx with a To tag
             return
         tag = tag or ""  # RFC 3261 12.1.2: RFC 2543 peers send a 2xx without a tag
@@ -418,6 +433,15 @@ class DialogManager:
         self._sets[key] = dialog_set
         self._unconfirmed += 1
         self._timers.push(now + self.early_timeout, _Timer("early", dialog_set, 0))
+
+    def _end_early(
+        self, dialog_set: DialogSet, tag: str | None, response: Response, events: list[Event]
+    ) -> None:
+        """RFC 6228 3: a 199 (Early Dialog Terminated) ends the early dialog of its To tag
+        and creates none; the other forks of the set carry on."""
+        dialog = dialog_set.dialogs.get(tag or "")
+        if dialog is not None and dialog.state is _EARLY:
+            self._end(dialog, "failure", response, events, "199 Early Dialog Terminated")
 
     def _confirm_set(self, dialog_set: DialogSet, now: float) -> None:
         """The first 2xx: the set no longer counts against ``max_unconfirmed``."""

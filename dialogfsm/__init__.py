@@ -5,6 +5,7 @@ from ._dialog import Dialog, build_cancel, build_in_dialog, request_target
 from ._dialogset import DialogSet, SetKey
 from ._errors import (
     DialogError,
+    GlareError,
     IllegalTransition,
     LocalProtocolError,
     NoSuchDialog,
@@ -17,6 +18,7 @@ from ._events import (
     DialogCreated,
     DialogSetDropped,
     DialogTerminated,
+    RetryRequest,
     SendAck,
     SendBye,
     TargetRefreshed,
@@ -55,6 +57,7 @@ __all__ = [
     "Effect",
     "Event",
     "Extra2xx",
+    "GlareError",
     "Headers",
     "IllegalTransition",
     "Limits",
@@ -68,6 +71,7 @@ __all__ = [
     "RemoteProtocolError",
     "Request",
     "Response",
+    "RetryRequest",
     "SendAck",
     "SendBye",
     "SetKey",

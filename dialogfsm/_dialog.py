@@ -51,6 +51,10 @@ class Dialog:
     """UAS: the CSeq number of an INVITE we answered 2xx whose ACK has not come."""
     pending_refresh: tuple[int, URI] | None = attrs.field(default=None, repr=False)
     """UAS: a target refresh request received but not yet accepted: (CSeq, new target)."""
+    local_pending: tuple[int, str] | None = attrs.field(default=None, repr=False)
+    """Our INVITE or UPDATE in progress (no final response yet): (CSeq, method)."""
+    remote_pending: tuple[int, str] | None = attrs.field(default=None, repr=False)
+    """The peer's INVITE or UPDATE we have not answered finally: (CSeq, method)."""
 
     @property
     def id(self) -> DialogId:

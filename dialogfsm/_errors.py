@@ -69,3 +69,14 @@ class OutOfOrderError(RemoteProtocolError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status_hint=500)
+
+
+class GlareError(RemoteProtocolError):
+    """A re-INVITE or UPDATE that crosses one in progress (RFC 3261 14.2, RFC 3311 5.2):
+    answer ``status_hint`` (491, or 500 with a ``Retry-After`` of ``retry_after`` seconds)."""
+
+    retry_after: int | None
+
+    def __init__(self, message: str, status_hint: int, retry_after: int | None = None) -> None:
+        super().__init__(message, status_hint=status_hint)
+        self.retry_after = retry_after

@@ -82,6 +82,15 @@ class SendBye:
 
 
 @attrs.frozen
+class RetryRequest:
+    """Send again (with a new CSeq) the re-INVITE or UPDATE that ``response``, a 491
+    (Request Pending), refused: the random wait after it has passed (RFC 3261 14.1)."""
+
+    dialog: Dialog
+    response: Response
+
+
+@attrs.frozen
 class DialogSetDropped:
     """A dialog-creating request was forgotten before it produced a confirmed dialog: no
     final response came in time, or the cap on unconfirmed dialogs evicted it. Its early
@@ -98,5 +107,6 @@ Event = (
     | TargetRefreshed
     | SendAck
     | SendBye
+    | RetryRequest
     | DialogSetDropped
 )

@@ -12,6 +12,7 @@ leaves every dialog and every index as it was.
 from __future__ import annotations
 
 import enum
+import random
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
@@ -19,10 +20,11 @@ from typing import NamedTuple
 
 from ._dialog import TARGET_REFRESH, Dialog, uac_route_set, uac_state, uas_state
 from ._dialogset import DialogSet, SetKey
-from ._errors import LocalProtocolError, NoSuchDialog, OutOfOrderError
+from ._errors import GlareError, LocalProtocolError, NoSuchDialog, OutOfOrderError
 from ._events import (
     DialogSetDropped,
     Event,
+    RetryRequest,
     SendAck,
     SendBye,
     TargetRefreshed,
@@ -54,9 +56,11 @@ class Extra2xx(enum.Enum):
 
 
 class _Timer(NamedTuple):
-    kind: str  # "early": no final response yet; "fork": 64*T1 after the first 2xx; "ack"
+    kind: str  # "early": no final response yet; "fork": 64*T1 after the first 2xx; "ack";
+    # "retry": the wait after a 491 (RFC 3261 14.1)
     target: DialogSet | Dialog
     cseq: int
+    response: Response | None = None  # "retry": the 491
 
 
 class DialogManager:
@@ -78,6 +82,7 @@ class DialogManager:
         max_unconfirmed: int = 10_000,
         extra_2xx: Extra2xx = Extra2xx.ACK_AND_BYE,
         response_effects: Mapping[int, Effect] = RESPONSE_EFFECTS,
+        rng: random.Random | None = None,
     ) -> None:
         if max_unconfirmed < 1:
             raise ValueError(f"max_unconfirmed must be at least 1, not {max_unconfirmed}")
@@ -87,6 +92,9 @@ class DialogManager:
         self.extra_2xx = extra_2xx
         self.response_effects = response_effects
         """RFC 5057 5.1: what a failed mid-dialog request ends (see ``RESPONSE_EFFECTS``)."""
+        # glare waits need no cryptographic randomness, only independence between UAs
+        self.random = rng if rng is not None else random.Random()  # noqa: S311
+        """Draws glare waits and Retry-After values; give a seeded one for tests."""
         self._dialogs: dict[DialogId, Dialog] = {}
         # open dialog sets, oldest first; those not yet confirmed count against the cap
         self._sets: OrderedDict[SetKey, DialogSet] = OrderedDict()
@@ -158,7 +166,10 @@ class DialogManager:
             if not self._timer_live(timer):  # an earlier timer of this batch ended it
                 continue
             target = timer.target
-            if isinstance(target, Dialog):  # RFC 3261 13.3.1.4: no ACK within 64*T1
+            if timer.response is not None:  # RFC 3261 14.1: the 491 wait has passed
+                assert isinstance(target, Dialog)
+                events.append(RetryRequest(target, timer.response))
+            elif isinstance(target, Dialog):  # RFC 3261 13.3.1.4: no ACK within 64*T1
                 target.awaiting_ack = None
                 events.append(SendBye(target, None, "no ACK for the 2xx within 64*T1"))
             elif timer.kind == "fork":  # RFC 3261 13.2.2.4: forks that never answered
@@ -222,6 +233,9 @@ class DialogManager:
             state.local_seq = number
             self._end(dialog, "bye", request, events, "BYE sent")
             return
+        if method in TARGET_REFRESH:
+            _check_may_send(dialog, number, method)
+            dialog.local_pending = (number, method)
         state.local_seq = number
 
     # -- requests we receive -------------------------------------------------------------
@@ -259,6 +273,9 @@ class DialogManager:
                 f"CSeq {number} of {method} is below the remote sequence number "
                 f"{state.remote_seq} of dialog {dialog.id}"
             )
+        if method in TARGET_REFRESH:
+            self._check_glare(dialog, number, method)
+            dialog.remote_pending = (number, method)
         state.remote_seq = number
         if method == "BYE":
             self._end(dialog, "bye", request, events, "BYE received")
@@ -280,6 +297,8 @@ class DialogManager:
             return
         number = response.cseq.number
         method = response.cseq.method
+        if code >= 200 and dialog.remote_pending == (number, method):
+            dialog.remote_pending = None
         pending = dialog.pending_refresh
         if pending is not None and pending[0] == number and code >= 200:
             dialog.pending_refresh = None
@@ -343,6 +362,11 @@ class DialogManager:
         if dialog is None:
             return
         code, method = response.status_code, response.cseq.method
+        request = dialog.local_pending
+        if code >= 200 and request == (response.cseq.number, method):
+            dialog.local_pending = None
+            if code == 491:  # RFC 3261 14.1: retry after a random wait
+                self._schedule_retry(dialog, response, now)
         if 200 <= code < 300:
             if method == "INVITE":  # RFC 3261 13.2.2.4: ACK every 2xx, retransmissions too
                 events.append(SendAck(dialog, response))
@@ -443,6 +467,33 @@ class DialogManager:
         if dialog is not None and dialog.state is _EARLY:
             self._end(dialog, "failure", response, events, "199 Early Dialog Terminated")
 
+    def _check_glare(self, dialog: Dialog, number: int, method: str) -> None:
+        """RFC 3261 14.2, RFC 3311 5.2: refuse a re-INVITE or UPDATE that crosses one in
+        progress (a retransmission of the one in progress is not a new one)."""
+        mine, theirs = dialog.local_pending, dialog.remote_pending
+        first_invite = mine is not None and mine == (dialog.invite_cseq, "INVITE")
+        # an UPDATE inside the early dialog of our pending INVITE is what UPDATE is for
+        if mine is not None and not (first_invite and dialog.caller and method == "UPDATE"):
+            raise GlareError(
+                f"{method} {number} crosses our {mine[1]} {mine[0]} in dialog {dialog.id} "
+                "(RFC 3261 14.2, RFC 3311 5.2: 491)",
+                491,
+            )
+        if theirs is not None and theirs[0] != number and theirs[1] == method:
+            retry_after = self.random.randint(0, 10)
+            raise GlareError(
+                f"{method} {number} arrived before we answered {method} {theirs[0]} in dialog "
+                f"{dialog.id} (RFC 3261 14.2, RFC 3311 5.2: 500 with Retry-After)",
+                500,
+                retry_after,
+            )
+
+    def _schedule_retry(self, dialog: Dialog, response: Response, now: float) -> None:
+        """RFC 3261 14.1: after a 491, wait 2.1 to 4 s if we own the Call-ID (we sent the
+        request that made the dialog), else 0 to 2 s, in units of 10 ms."""
+        centis = self.random.randint(210, 400) if dialog.caller else self.random.randint(0, 200)
+        self._timers.push(now + centis / 100, _Timer("retry", dialog, 0, response))
+
     def _confirm_set(self, dialog_set: DialogSet, now: float) -> None:
         """The first 2xx: the set no longer counts against ``max_unconfirmed``."""
         if dialog_set.confirmed_at is None:
@@ -532,6 +583,8 @@ class DialogManager:
 
     def _timer_live(self, timer: _Timer) -> bool:
         target = timer.target
+        if timer.response is not None:
+            return isinstance(target, Dialog) and self._dialogs.get(target.id) is target
         if isinstance(target, Dialog):
             return target.awaiting_ack == timer.cseq and self._dialogs.get(target.id) is target
         if self._sets.get(target.key) is not target:
@@ -580,3 +633,16 @@ def _check_bye_allowed(dialog: Dialog) -> None:
             f"the callee may not send BYE on dialog {dialog.id} before the ACK for its 2xx "
             "arrives or 64*T1 passes (RFC 3261 15)"
         )
+
+
+def _check_may_send(dialog: Dialog, number: int, method: str) -> None:
+    """RFC 3261 14.1: no new INVITE while an INVITE transaction is in progress in either
+    direction (a retransmission of ours is not a new one)."""
+    if method != "INVITE":
+        return
+    for pending, whose in ((dialog.local_pending, "our"), (dialog.remote_pending, "the peer's")):
+        if pending is not None and pending[1] == "INVITE" and pending != (number, method):
+            raise LocalProtocolError(
+                f"re-INVITE while {whose} INVITE {pending[0]} is in progress in dialog "
+                f"{dialog.id} (RFC 3261 14.1)"
+            )

@@ -54,12 +54,14 @@ from dialogfsm import (
     DialogSet,
     DialogSetDropped,
     DialogTerminated,
+    GlareError,
     LocalProtocolError,
     NameAddr,
     NoSuchDialog,
     OutOfOrderError,
     Request,
     Response,
+    RetryRequest,
     SendAck,
     SendBye,
     State,
@@ -289,6 +291,11 @@ class DialogMachine(RuleBasedStateMachine):
                 gone.add(id(dialog))
             elif isinstance(event, TargetRefreshed):
                 assert event.message.cseq.method in ("INVITE", "UPDATE"), event
+            elif isinstance(event, RetryRequest):
+                # RFC 3261 14.1: only for a 491 to our re-INVITE or UPDATE, on a live dialog
+                assert event.response.status_code == 491, event
+                assert event.response.cseq.method in ("INVITE", "UPDATE"), event
+                assert manager.dialogs.get(dialog.id) is dialog, event
             else:
                 assert isinstance(event, SendBye), event
 
@@ -345,6 +352,15 @@ class DialogMachine(RuleBasedStateMachine):
         remote = dialog.dialog_state.remote_seq
         if message.method != "CANCEL" and remote is not None and message.cseq.number < remote:
             return OutOfOrderError
+        # RFC 3261 14.2, RFC 3311 5.2: a re-INVITE or UPDATE crossing one in progress
+        method, number = message.method, message.cseq.number
+        if method in ("INVITE", "UPDATE"):
+            mine, theirs = dialog.local_pending, dialog.remote_pending
+            first = mine == (dialog.invite_cseq, "INVITE") and dialog.caller
+            if mine is not None and not (first and method == "UPDATE"):
+                return GlareError
+            if theirs is not None and theirs[0] != number and theirs[1] == method:
+                return GlareError
         return None
 
     def expect_send(self, side: str, request: Request) -> type[DialogError] | None:
@@ -362,6 +378,11 @@ class DialogMachine(RuleBasedStateMachine):
         # the callee's BYE: never on an early dialog, nor before the ACK of its 2xx
         unacked = dialog.state is State.EARLY or dialog.awaiting_ack == dialog.invite_cseq
         if method == "BYE" and not dialog.caller and unacked:
+            return LocalProtocolError
+        # RFC 3261 14.1: no re-INVITE while an INVITE is in progress either way
+        this = (request.cseq.number, method)
+        pending = (dialog.local_pending, dialog.remote_pending)
+        if method == "INVITE" and any(p and p[1] == "INVITE" and p != this for p in pending):
             return LocalProtocolError
         return None
 

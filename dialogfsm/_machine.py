@@ -79,8 +79,9 @@ def _report(event: EventData) -> None:
     message: Request | Response | None = kwargs["message"]
     trigger = event.event.name if event.event is not None else "?"
     dialog.dialog_state.early = dest is E
-    logger.debug("dialog %s: %s -> %s on %r", dialog.dialog_state.id, source.value,
-                 dest.value, trigger)  # fmt: skip
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug("dialog %s: %s -> %s on %r", dialog.dialog_state.id, source.value,
+                     dest.value, trigger)  # fmt: skip
     if source is N:
         sink.append(DialogCreated(dialog, message, dest))
     if dest is C:

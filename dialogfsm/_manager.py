@@ -30,6 +30,14 @@ from ._events import (
     TargetRefreshed,
 )
 from ._machine import State, move
+from ._matching import (
+    check_bye_allowed,
+    check_may_send,
+    dialog_id,
+    set_key,
+    tag_in_set,
+    tls_of,
+)
 from ._message import Request, Response
 from ._state import DialogId, DialogState
 from ._timers import TimerHeap
@@ -42,8 +50,6 @@ _NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 
 #: requests that create a dialog in this layer (RFC 3261 12.1); usages extend it
 DIALOG_CREATING = frozenset({"INVITE"})
-#: transports that make a hop secure (RFC 3261 26.2; RFC 7118 for WSS)
-_SECURE_TRANSPORTS = frozenset({"TLS", "WSS", "TLS-SCTP"})
 
 
 class Extra2xx(enum.Enum):
@@ -125,7 +131,7 @@ class DialogManager:
     def find(self, message: Message, *, sent: bool) -> Dialog | None:
         """The live dialog ``message`` belongs to, seen as sent by us (``sent=True``) or
         received; ``None`` when there is none."""
-        return self._dialogs.get(_dialog_id(message, sent))
+        return self._dialogs.get(dialog_id(message, sent))
 
     # -- entry points --------------------------------------------------------------------
     def send(self, message: Message, *, now: float, tls: bool | None = None) -> list[Event]:
@@ -137,7 +143,7 @@ class DialogManager:
         """
         events: list[Event] = []
         if isinstance(message, Request):
-            self._send_request(message, now, _tls(message, tls), events)
+            self._send_request(message, now, tls_of(message, tls), events)
         else:
             self._send_response(message, now, events)
         return events
@@ -150,7 +156,7 @@ class DialogManager:
         """
         events: list[Event] = []
         if isinstance(message, Request):
-            self._receive_request(message, now, _tls(message, tls), events)
+            self._receive_request(message, now, tls_of(message, tls), events)
         else:
             self._receive_response(message, now, events)
         return events
@@ -187,14 +193,14 @@ class DialogManager:
         events: list[Event] = []
         if request.method in ("CANCEL", "ACK"):
             return events
-        key = _set_key(request, caller=True)
+        key = set_key(request, caller=True)
         dialog_set = self._sets.get(key)
         if dialog_set is not None:
             self._close_set(dialog_set, "error", None, events, "transaction timed out")
             if dialog_set.confirmed_at is None:
                 self._forget_set(dialog_set)
             return events
-        dialog = self._dialogs.get(_dialog_id(request, sent=True))
+        dialog = self._dialogs.get(dialog_id(request, sent=True))
         if dialog is not None:
             self._end(dialog, "error", None, events, "transaction timed out (408)")
         return events
@@ -209,7 +215,7 @@ class DialogManager:
     # -- requests we send ----------------------------------------------------------------
     def _send_request(self, request: Request, now: float, tls: bool, events: list[Event]) -> None:
         method = request.method
-        dialog = self._dialogs.get(_dialog_id(request, sent=True))
+        dialog = self._dialogs.get(dialog_id(request, sent=True))
         if dialog is None:
             if request.to.tag is not None and method not in ("ACK", "CANCEL"):
                 raise LocalProtocolError(
@@ -229,12 +235,12 @@ class DialogManager:
                 f"{state.local_seq} (RFC 3261 12.2.1.1)"
             )
         if method == "BYE":
-            _check_bye_allowed(dialog)
+            check_bye_allowed(dialog)
             state.local_seq = number
             self._end(dialog, "bye", request, events, "BYE sent")
             return
         if method in TARGET_REFRESH:
-            _check_may_send(dialog, number, method)
+            check_may_send(dialog, number, method)
             dialog.local_pending = (number, method)
         state.local_seq = number
 
@@ -243,7 +249,7 @@ class DialogManager:
         self, request: Request, now: float, tls: bool, events: list[Event]
     ) -> None:
         method = request.method
-        dialog = self._dialogs.get(_dialog_id(request, sent=False))
+        dialog = self._dialogs.get(dialog_id(request, sent=False))
         if dialog is None:
             if request.to.tag is None:
                 if method in DIALOG_CREATING:
@@ -287,12 +293,11 @@ class DialogManager:
     # -- responses we send (we are the UAS of the transaction) ---------------------------
     def _send_response(self, response: Response, now: float, events: list[Event]) -> None:
         code = response.status_code
-        dialog_set = self._sets.get(_set_key(response, caller=False))
-        # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
-        if dialog_set is not None and response.cseq.method == dialog_set.request.method:
+        dialog_set = self._creating_set(response, caller=False)
+        if dialog_set is not None:
             self._uas_creating_response(dialog_set, response, now, events)
             return
-        dialog = self._dialogs.get(_dialog_id(response, sent=True))
+        dialog = self._dialogs.get(dialog_id(response, sent=True))
         if dialog is None:
             return
         number = response.cseq.number
@@ -353,12 +358,11 @@ class DialogManager:
 
     # -- responses we receive (we are the UAC of the transaction) ------------------------
     def _receive_response(self, response: Response, now: float, events: list[Event]) -> None:
-        dialog_set = self._sets.get(_set_key(response, caller=True))
-        # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
-        if dialog_set is not None and response.cseq.method == dialog_set.request.method:
+        dialog_set = self._creating_set(response, caller=True)
+        if dialog_set is not None:
             self._uac_creating_response(dialog_set, response, now, events)
             return
-        dialog = self._dialogs.get(_dialog_id(response, sent=False))
+        dialog = self._dialogs.get(dialog_id(response, sent=False))
         if dialog is None:
             return
         code, method = response.status_code, response.cseq.method
@@ -445,10 +449,18 @@ class DialogManager:
             events.append(SendBye(dialog, response, "extra 2xx from another fork"))
 
     # -- dialog sets, dialogs, timers ----------------------------------------------------
+    def _creating_set(self, response: Response, *, caller: bool) -> DialogSet | None:
+        """The open dialog set ``response`` answers the dialog-creating request of."""
+        dialog_set = self._sets.get(set_key(response, caller=caller))
+        # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
+        if dialog_set is not None and response.cseq.method == dialog_set.request.method:
+            return dialog_set
+        return None
+
     def _open_set(
         self, request: Request, caller: bool, tls: bool, now: float, events: list[Event]
     ) -> None:
-        key = _set_key(request, caller=caller)
+        key = set_key(request, caller=caller)
         if key in self._sets:  # a retransmission, or the same request seen twice
             return
         while self._unconfirmed >= self.max_unconfirmed:
@@ -564,7 +576,7 @@ class DialogManager:
             self._timers.cancelled()
         dialog_set = dialog.dialog_set
         if dialog_set is not None:
-            tag = _tag_in_set(dialog)
+            tag = tag_in_set(dialog)
             dialog_set.dialogs.pop(tag, None)
             dialog_set.ended[tag] = dialog
 
@@ -590,59 +602,3 @@ class DialogManager:
         if self._sets.get(target.key) is not target:
             return False
         return timer.kind == "fork" or target.confirmed_at is None
-
-
-# -- pure helpers ---------------------------------------------------------------------------
-def _dialog_id(message: Message, sent: bool) -> DialogId:
-    """The id of the dialog a message belongs to, from our side (RFC 3261 12.2.1.1,
-    12.2.2): for a request we send or a response we receive, From carries our tag."""
-    ours, theirs = (message.from_, message.to) if sent == isinstance(message, Request) else (
-        message.to, message.from_,
-    )  # fmt: skip
-    return DialogId(message.call_id, ours.tag or "", theirs.tag or "")
-
-
-def _set_key(message: Message, *, caller: bool) -> SetKey:
-    return SetKey(message.call_id, message.from_.tag or "", message.cseq.number, caller)
-
-
-def _tag_in_set(dialog: Dialog) -> str:
-    state = dialog.dialog_state
-    return state.remote_tag if dialog.caller else state.local_tag
-
-
-def _tls(message: Message, tls: bool | None) -> bool:
-    if tls is not None:
-        return tls
-    via = message.via
-    return bool(via) and via[0].transport.upper() in _SECURE_TRANSPORTS
-
-
-def _check_bye_allowed(dialog: Dialog) -> None:
-    """RFC 3261 15: "The callee's UA MUST NOT send a BYE on a confirmed dialog until it has
-    received an ACK for its 2xx response or until the server transaction times out", and
-    only the caller may send BYE on an early dialog."""
-    if dialog.caller:
-        return
-    if dialog.state is _EARLY:
-        raise LocalProtocolError(
-            f"the callee may not send BYE on early dialog {dialog.id} (RFC 3261 15)"
-        )
-    if dialog.awaiting_ack is not None and dialog.awaiting_ack == dialog.invite_cseq:
-        raise LocalProtocolError(
-            f"the callee may not send BYE on dialog {dialog.id} before the ACK for its 2xx "
-            "arrives or 64*T1 passes (RFC 3261 15)"
-        )
-
-
-def _check_may_send(dialog: Dialog, number: int, method: str) -> None:
-    """RFC 3261 14.1: no new INVITE while an INVITE transaction is in progress in either
-    direction (a retransmission of ours is not a new one)."""
-    if method != "INVITE":
-        return
-    for pending, whose in ((dialog.local_pending, "our"), (dialog.remote_pending, "the peer's")):
-        if pending is not None and pending[1] == "INVITE" and pending != (number, method):
-            raise LocalProtocolError(
-                f"re-INVITE while {whose} INVITE {pending[0]} is in progress in dialog "
-                f"{dialog.id} (RFC 3261 14.1)"
-            )

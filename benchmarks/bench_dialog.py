@@ -105,7 +105,7 @@ import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 # Let ``python benchmarks/bench_dialog.py`` find the package in the source tree.
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -1179,9 +1179,12 @@ def clear_memos() -> None:
                     clear()
 
 
-def build_dialogfsm(count: int, offset: int) -> DialogManager:
-    """``count`` confirmed UAS dialogs: INVITE received, 200 sent, ACK received."""
-    uas = uas_manager()
+M = TypeVar("M", DialogManager, "NaiveManager")
+
+
+def _confirm_calls(uas: M, count: int, offset: int) -> M:
+    """``count`` confirmed UAS dialogs through ``uas``: INVITE received, 200 sent, ACK
+    received."""
     for i in range(offset, offset + count):
         c = make_call(i)
         invite = parse_message(uas_invite(c))
@@ -1194,23 +1197,16 @@ def build_dialogfsm(count: int, offset: int) -> DialogManager:
         uas.send(ok, now=_NOW)
         uas.receive(parse_message(uas_ack(c)), now=_NOW)
     return uas
+
+
+def build_dialogfsm(count: int, offset: int) -> DialogManager:
+    """``count`` confirmed UAS dialogs in a DialogManager."""
+    return _confirm_calls(uas_manager(), count, offset)
 
 
 def build_naive(count: int, offset: int) -> NaiveManager:
     """The same, through the naive design."""
-    uas = NaiveManager()
-    for i in range(offset, offset + count):
-        c = make_call(i)
-        invite = parse_message(uas_invite(c))
-        uas.receive(invite, now=_NOW)
-        assert isinstance(invite, Request)
-        ok = build_response(
-            invite, 200, to_tag=c.bob_tag, contact=BOB_CONTACT, body=SDP_ANSWER,
-            content_type=SDP,
-        )  # fmt: skip
-        uas.send(ok, now=_NOW)
-        uas.receive(parse_message(uas_ack(c)), now=_NOW)
-    return uas
+    return _confirm_calls(NaiveManager(), count, offset)
 
 
 def build_sippy(s: Sippy, count: int, offset: int) -> SippyStubTM:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from typing import TypeVar
 
 import attrs
 
@@ -147,3 +148,17 @@ def _with_headers(response: Response, items: list[tuple[str, str]]) -> bytes:
 def name_addrs(values: Sequence[str]) -> tuple[NameAddr, ...]:
     """Parse Record-Route/Route values as a test writes them."""
     return tuple(NameAddr.parse(v) for v in values)
+
+
+E = TypeVar("E")
+
+
+def kinds(events: Sequence[DialogEvent]) -> list[type]:
+    """The types of ``events``, in order."""
+    return [type(e) for e in events]
+
+
+def of(kind: type[E], event: DialogEvent) -> E:
+    """``event``, checked to be a ``kind``."""
+    assert isinstance(event, kind), event
+    return event

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from pair import BOB_CONTACT, Pair, wire
-from test_manager import BOB_VIA, established, kinds, of, snapshot
+from pair import BOB_CONTACT, Pair, kinds, of, wire
+from test_manager import BOB_VIA, established, snapshot
 
 from dialogfsm import (
     DialogManager,

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from pair import ALICE, BOB, BOB_CONTACT, Pair, name_addrs, wire
+from pair import ALICE, BOB, BOB_CONTACT, Pair, kinds, name_addrs, of, wire
 
 from dialogfsm import (
     URI,
     Dialog,
     DialogConfirmed,
     DialogCreated,
-    DialogEvent,
     DialogId,
     DialogManager,
     DialogTerminated,
@@ -32,19 +31,6 @@ from dialogfsm import (
 
 RR = ["<sip:p2.biloxi.example.com;lr>", "<sip:p1.atlanta.example.com;lr>"]
 BOB_VIA = "SIP/2.0/UDP client.biloxi.example.com:5060;branch=z9hG4bKbob{}"
-
-
-E = TypeVar("E")
-
-
-def kinds(events: list[DialogEvent]) -> list[type]:
-    return [type(e) for e in events]
-
-
-def of(kind: type[E], event: DialogEvent) -> E:
-    """``event``, checked to be a ``kind``."""
-    assert isinstance(event, kind), event
-    return event
 
 
 def call_id_of(p: Pair, invite: Request, tag: str = "8321234356") -> DialogId:

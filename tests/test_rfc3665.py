@@ -16,10 +16,9 @@ Covered: 3.1-3.4 and 3.7-3.11. Not here: 3.5 (a SIP ALG rewriting addresses) and
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
 
 import pytest
-from pair import SDP, Pair, branch, wire
+from pair import SDP, Pair, branch, kinds, of, wire
 
 from dialogfsm import (
     URI,
@@ -59,20 +58,8 @@ P2 = "ss2.biloxi.example.com"
 RR = [f"<sip:{P2};lr>", f"<sip:{P1};lr>"]  # as the requests and 1xx/2xx carry it: P2 on top
 PROXY_AUTH = 'Digest realm="atlanta.example.com", nonce="wf84f1ceczx41ae6cbe5aea9c8e88d359"'
 
-E = TypeVar("E")
-
 
 # -- helpers ----------------------------------------------------------------------------------
-def kinds(events: Sequence[DialogEvent]) -> list[type]:
-    return [type(e) for e in events]
-
-
-def of(kind: type[E], event: DialogEvent) -> E:
-    """``event``, checked to be a ``kind``."""
-    assert isinstance(event, kind), event
-    return event
-
-
 def bob_via(transport: str = "TCP", host: str = "client.biloxi.example.com") -> str:
     return f"SIP/2.0/{transport} {host}:5060;branch={branch()}"
 

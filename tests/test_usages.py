@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pair import Pair, wire
-from test_manager import RR, established, kinds, of
+from pair import Pair, kinds, of, wire
+from test_manager import RR, established
 
 from dialogfsm import (
     RESPONSE_EFFECTS,

@@ -9,6 +9,8 @@ from ._errors import (
     IllegalTransition,
     LocalProtocolError,
     NoSuchDialog,
+    NoSuchSubscription,
+    NoSuchTransaction,
     OutOfOrderError,
     ParseError,
     RemoteProtocolError,
@@ -18,10 +20,14 @@ from ._events import (
     DialogCreated,
     DialogSetDropped,
     DialogTerminated,
+    ProvisionalDiscarded,
     RetryRequest,
     SendAck,
     SendBye,
+    SendPrack,
     TargetRefreshed,
+    UsageCreated,
+    UsageEnded,
 )
 from ._events import Event as DialogEvent
 from ._headers import Headers
@@ -29,7 +35,9 @@ from ._machine import MACHINE, TRANSITIONS, State
 from ._manager import DIALOG_CREATING, DialogManager, Extra2xx
 from ._message import Message, Request, Response
 from ._parser import DEFAULT_LIMITS, Limits, StreamParser, parse_message
+from ._prack import Reliable
 from ._state import DialogId, DialogState
+from ._subscriptions import INVITE_USAGE, Subscription, Usage
 from ._uri import URI
 from ._usages import RESPONSE_EFFECTS, Effect, response_effect
 from ._values import CSeq, Event, NameAddr, RAck, SubscriptionState, Via
@@ -37,6 +45,7 @@ from ._values import CSeq, Event, NameAddr, RAck, SubscriptionState, Via
 __all__ = [
     "DEFAULT_LIMITS",
     "DIALOG_CREATING",
+    "INVITE_USAGE",
     "MACHINE",
     "REASONS",
     "RESPONSE_EFFECTS",
@@ -65,20 +74,29 @@ __all__ = [
     "Message",
     "NameAddr",
     "NoSuchDialog",
+    "NoSuchSubscription",
+    "NoSuchTransaction",
     "OutOfOrderError",
     "ParseError",
+    "ProvisionalDiscarded",
     "RAck",
+    "Reliable",
     "RemoteProtocolError",
     "Request",
     "Response",
     "RetryRequest",
     "SendAck",
     "SendBye",
+    "SendPrack",
     "SetKey",
     "State",
     "StreamParser",
+    "Subscription",
     "SubscriptionState",
     "TargetRefreshed",
+    "Usage",
+    "UsageCreated",
+    "UsageEnded",
     "Via",
     "build_cancel",
     "build_in_dialog",

@@ -17,7 +17,9 @@ from ._build import HeaderItems, build_request
 from ._errors import LocalProtocolError
 from ._machine import State
 from ._message import Request, Response
+from ._prack import Reliable, rack_for
 from ._state import DialogId, DialogState
+from ._subscriptions import INVITE_USAGE, Subscription, Usage
 from ._uri import URI
 from ._values import NameAddr, Via
 
@@ -26,8 +28,11 @@ if TYPE_CHECKING:
 
 #: RFC 3261 19.1.1 table 1: parameters a Request-URI may not carry
 _NOT_IN_REQUEST_URI = frozenset({"method"})
-#: methods whose request and 2xx replace the remote target (RFC 3261 12.2; RFC 3311)
-TARGET_REFRESH = frozenset({"INVITE", "UPDATE"})
+#: methods whose request and 2xx replace the remote target (RFC 3261 12.2; RFC 3311 5.1;
+#: RFC 6665 4.1.2.3 and 4.4.1 for SUBSCRIBE and NOTIFY)
+TARGET_REFRESH = frozenset({"INVITE", "UPDATE", "SUBSCRIBE", "NOTIFY"})
+#: requests that change the session and so may cross each other (RFC 3261 14, RFC 3311 5)
+SESSION_MODIFYING = frozenset({"INVITE", "UPDATE"})
 #: methods that do not take a new CSeq number (RFC 3261 12.2.1.1, 12.2.2)
 SEQUENCE_EXEMPT = frozenset({"ACK", "CANCEL"})
 
@@ -55,6 +60,18 @@ class Dialog:
     """Our INVITE or UPDATE in progress (no final response yet): (CSeq, method)."""
     remote_pending: tuple[int, str] | None = attrs.field(default=None, repr=False)
     """The peer's INVITE or UPDATE we have not answered finally: (CSeq, method)."""
+    invite_usage: bool = attrs.field(default=True, repr=False)
+    """The dialog carries the INVITE usage of a call (RFC 5057 4.1) until BYE or failure."""
+    subscriptions: list[Subscription] | None = attrs.field(default=None, repr=False)
+    """Its subscription usages (RFC 5057 4.2), ``None`` while it has none."""
+    reliable: Reliable | None = attrs.field(default=None, repr=False)
+    """The reliable-1xx sequence of its latest INVITE transaction (RFC 3262)."""
+
+    @property
+    def usages(self) -> tuple[Usage, ...]:
+        """Its live usages: ``"invite"`` for a call, then each :class:`Subscription`."""
+        head: tuple[Usage, ...] = (INVITE_USAGE,) if self.invite_usage else ()
+        return head + tuple(self.subscriptions or ())
 
     @property
     def id(self) -> DialogId:
@@ -80,6 +97,21 @@ class Dialog:
         return build_in_dialog(
             self.dialog_state, method, via=via, cseq=cseq, contact=contact,
             headers=headers, body=body, content_type=content_type,
+        )  # fmt: skip
+
+    def prack(
+        self,
+        response: Response,
+        *,
+        via: Via | str | Sequence[Via | str],
+        headers: HeaderItems = (),
+        body: bytes = b"",
+        content_type: str | None = None,
+    ) -> Request:
+        """The PRACK for a reliable 1xx of this dialog, RAck included (RFC 3262 7.2)."""
+        return build_in_dialog(
+            self.dialog_state, "PRACK", via=via, headers=(("RAck", rack_for(response)),
+            *headers), body=body, content_type=content_type,
         )  # fmt: skip
 
     def ack(

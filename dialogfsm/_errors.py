@@ -63,6 +63,21 @@ class NoSuchDialog(RemoteProtocolError):  # noqa: N818 (reads as the 481 it is)
         super().__init__(message, status_hint=481)
 
 
+class NoSuchTransaction(RemoteProtocolError):  # noqa: N818 (reads as the 481 it is)
+    """A PRACK that acknowledges no unacknowledged reliable 1xx (RFC 3262 3: answer 481)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_hint=481)
+
+
+class NoSuchSubscription(RemoteProtocolError):  # noqa: N818 (reads as the 481 it is)
+    """A NOTIFY (or refreshing SUBSCRIBE) for no subscription of its dialog, or a NOTIFY
+    that matches no SUBSCRIBE we sent (RFC 6665 4.1.3, 4.2.1: answer 481)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_hint=481)
+
+
 class OutOfOrderError(RemoteProtocolError):
     """A mid-dialog request whose CSeq is below the remote sequence number (RFC 3261 12.2.2:
     answer 500)."""

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ._dialog import Dialog
     from ._dialogset import DialogSet
     from ._machine import State
+    from ._subscriptions import Usage
 
 Message = Request | Response
 
@@ -91,6 +92,54 @@ class RetryRequest:
 
 
 @attrs.frozen
+class UsageCreated:
+    """A subscription usage began in ``dialog`` (RFC 5057 4): a SUBSCRIBE or REFER was
+    accepted (2xx) or answered by its first NOTIFY (RFC 6665 4.1.2.4, RFC 3515 2.4.4)."""
+
+    dialog: Dialog
+    usage: Usage
+    message: Message
+
+
+@attrs.frozen
+class UsageEnded:
+    """A usage of ``dialog`` ended (RFC 5057 4); the dialog lives on while others remain.
+
+    Reported for a subscription however it ends (a NOTIFY with ``Subscription-State:
+    terminated``, expiry, an error, the end of its dialog), and for the INVITE usage when
+    it ends before the dialog does (a BYE while subscriptions remain). ``usage`` is the
+    :class:`Subscription` or ``"invite"``.
+    """
+
+    dialog: Dialog
+    usage: Usage
+    message: Message | None
+    reason: str
+
+
+@attrs.frozen
+class SendPrack:
+    """PRACK this reliable provisional response (RFC 3262 4): it is new and in order.
+
+    ``dialog.prack(response, via=...)`` builds it, RAck included.
+    """
+
+    dialog: Dialog
+    response: Response
+
+
+@attrs.frozen
+class ProvisionalDiscarded:
+    """A reliable provisional response that is not PRACKed and not applied (RFC 3262 4):
+    ``reason`` is ``"retransmission"`` (RSeq seen already) or ``"out of order"`` (a
+    reliable 1xx before it is missing)."""
+
+    dialog: Dialog
+    response: Response
+    reason: str
+
+
+@attrs.frozen
 class DialogSetDropped:
     """A dialog-creating request was forgotten before it produced a confirmed dialog: no
     final response came in time, or the cap on unconfirmed dialogs evicted it. Its early
@@ -108,5 +157,9 @@ Event = (
     | SendAck
     | SendBye
     | RetryRequest
+    | UsageCreated
+    | UsageEnded
+    | SendPrack
+    | ProvisionalDiscarded
     | DialogSetDropped
 )

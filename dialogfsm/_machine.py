@@ -49,6 +49,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "timeout", "source": E, "dest": T},           # 13.2.2.4: never confirmed in time
     {"trigger": "evict", "source": E, "dest": T},             # cap on unconfirmed dialogs
     {"trigger": "abandon", "source": [E, C], "dest": T},      # the application gives it up
+    {"trigger": "unused", "source": [E, C], "dest": T},       # RFC 5057 4: last usage ended
 ]
 # fmt: on
 
@@ -60,6 +61,7 @@ TRIGGER_REASONS = {
     "timeout": "early dialog expired",
     "evict": "evicted: too many unconfirmed dialogs",
     "abandon": "abandoned by the application",
+    "unused": "its last usage ended",
 }
 
 

@@ -11,23 +11,26 @@ leaves every dialog and every index as it was.
 
 from __future__ import annotations
 
-import enum
-import random
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
-from types import MappingProxyType
-from typing import NamedTuple
-
-from ._dialog import TARGET_REFRESH, Dialog, uac_route_set, uac_state, uas_state
-from ._dialogset import DialogSet, SetKey
-from ._errors import GlareError, LocalProtocolError, NoSuchDialog, OutOfOrderError
+from ._dialog import (
+    SESSION_MODIFYING,
+    TARGET_REFRESH,
+    Dialog,
+    uac_route_set,
+    uac_state,
+    uas_state,
+)
+from ._dialogset import DialogSet
+from ._errors import (
+    LocalProtocolError,
+    NoSuchDialog,
+    OutOfOrderError,
+)
 from ._events import (
-    DialogSetDropped,
     Event,
     RetryRequest,
     SendAck,
     SendBye,
-    TargetRefreshed,
+    SendPrack,
 )
 from ._machine import State, move
 from ._matching import (
@@ -35,41 +38,32 @@ from ._matching import (
     check_may_send,
     dialog_id,
     set_key,
-    tag_in_set,
     tls_of,
 )
 from ._message import Request, Response
-from ._state import DialogId, DialogState
-from ._timers import TimerHeap
-from ._uri import URI
-from ._usages import RESPONSE_EFFECTS, Effect, response_effect
+from ._prack import check_send, is_reliable, next_rseq
+from ._state import DialogId
+from ._store import DIALOG_CREATING, Extra2xx, _Timer
+from ._subscriptions import (
+    INVITE_USAGE,
+    SUBSCRIBING,
+    Usage,
+    event_of,
+    expires_of,
+    is_final_notify,
+    refer_sub_false,
+)
+from ._usage_rules import UsageRules, _prack_received, _sent_reliable, _sub_timeout
+from ._usages import SUBSCRIPTION_METHODS
 
 Message = Request | Response
 # module constants: an Enum member read through its class costs a descriptor call
 _NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 
-#: requests that create a dialog in this layer (RFC 3261 12.1); usages extend it
-DIALOG_CREATING = frozenset({"INVITE"})
+__all__ = ["DIALOG_CREATING", "DialogManager", "Extra2xx"]
 
 
-class Extra2xx(enum.Enum):
-    """What to do with a 2xx from a second fork once a first one confirmed a dialog."""
-
-    ACK_AND_BYE = "ack-and-bye"
-    """RFC 3261 13.2.2.4: ACK it, then BYE that dialog (one call, one answer): the default."""
-    KEEP = "keep"
-    """ACK it and keep the extra dialog (conferencing UAs that accept every answer)."""
-
-
-class _Timer(NamedTuple):
-    kind: str  # "early": no final response yet; "fork": 64*T1 after the first 2xx; "ack";
-    # "retry": the wait after a 491 (RFC 3261 14.1)
-    target: DialogSet | Dialog
-    cseq: int
-    response: Response | None = None  # "retry": the 491
-
-
-class DialogManager:
+class DialogManager(UsageRules):
     """Every dialog of one user agent: send and receive messages, read events.
 
     ``t1`` is RFC 3261's T1 (0.5 s). ``early_timeout`` bounds how long a dialog-creating
@@ -80,58 +74,14 @@ class DialogManager:
     mid-dialog request ends.
     """
 
-    def __init__(
-        self,
-        *,
-        t1: float = 0.5,
-        early_timeout: float = 180.0,
-        max_unconfirmed: int = 10_000,
-        extra_2xx: Extra2xx = Extra2xx.ACK_AND_BYE,
-        response_effects: Mapping[int, Effect] = RESPONSE_EFFECTS,
-        rng: random.Random | None = None,
-    ) -> None:
-        if max_unconfirmed < 1:
-            raise ValueError(f"max_unconfirmed must be at least 1, not {max_unconfirmed}")
-        self.t1 = t1
-        self.early_timeout = early_timeout
-        self.max_unconfirmed = max_unconfirmed
-        self.extra_2xx = extra_2xx
-        self.response_effects = response_effects
-        """RFC 5057 5.1: what a failed mid-dialog request ends (see ``RESPONSE_EFFECTS``)."""
-        # glare waits need no cryptographic randomness, only independence between UAs
-        self.random = rng if rng is not None else random.Random()  # noqa: S311
-        """Draws glare waits and Retry-After values; give a seeded one for tests."""
-        self._dialogs: dict[DialogId, Dialog] = {}
-        # open dialog sets, oldest first; those not yet confirmed count against the cap
-        self._sets: OrderedDict[SetKey, DialogSet] = OrderedDict()
-        self._unconfirmed = 0
-        self._timers: TimerHeap[_Timer] = TimerHeap(self._timer_live)
-
-    # -- views -------------------------------------------------------------------------
-    @property
-    def dialogs(self) -> Mapping[DialogId, Dialog]:
-        """Every live dialog (early or confirmed) by id, read-only."""
-        return MappingProxyType(self._dialogs)
-
-    @property
-    def dialog_sets(self) -> Mapping[SetKey, DialogSet]:
-        """Open dialog sets (requests that may still create dialogs), read-only."""
-        return MappingProxyType(self._sets)
-
-    def __len__(self) -> int:
-        return len(self._dialogs)
-
-    def __iter__(self) -> Iterator[Dialog]:
-        return iter(list(self._dialogs.values()))
-
-    def get(self, dialog_id: DialogId) -> Dialog | None:
-        """The live dialog with this id, or ``None``."""
-        return self._dialogs.get(dialog_id)
-
-    def find(self, message: Message, *, sent: bool) -> Dialog | None:
-        """The live dialog ``message`` belongs to, seen as sent by us (``sent=True``) or
-        received; ``None`` when there is none."""
-        return self._dialogs.get(dialog_id(message, sent))
+    def next_rseq(self, request: Request, to_tag: str) -> int:
+        """The RSeq for our next reliable 1xx to INVITE ``request`` with our ``to_tag``:
+        a random start for the first of the transaction, then one more each time
+        (RFC 3262 3)."""
+        key = DialogId(request.call_id, to_tag, request.from_.tag or "")
+        dialog = self._dialogs.get(key)
+        record = dialog.reliable if dialog is not None else None
+        return next_rseq(record, request.cseq.number, self.random)
 
     # -- entry points --------------------------------------------------------------------
     def send(self, message: Message, *, now: float, tls: bool | None = None) -> list[Event]:
@@ -161,10 +111,6 @@ class DialogManager:
             self._receive_response(message, now, events)
         return events
 
-    def get_timer(self) -> float | None:
-        """When ``handle_timer`` should next be called, or ``None`` when nothing is due."""
-        return self._timers.next_deadline()
-
     def handle_timer(self, now: float) -> list[Event]:
         """Fire every timer due at ``now``; return what happened."""
         events: list[Event] = []
@@ -172,7 +118,12 @@ class DialogManager:
             if not self._timer_live(timer):  # an earlier timer of this batch ended it
                 continue
             target = timer.target
-            if timer.response is not None:  # RFC 3261 14.1: the 491 wait has passed
+            if timer.subscription is not None:  # RFC 6665 4.1.2.4 Timer N, or expiry
+                assert isinstance(target, Dialog)
+                why = _sub_timeout(timer.subscription, now)
+                self._end_usage(target, timer.subscription, None, events, trigger="unused",
+                                reason=why)  # fmt: skip
+            elif timer.response is not None:  # RFC 3261 14.1: the 491 wait has passed
                 assert isinstance(target, Dialog)
                 events.append(RetryRequest(target, timer.response))
             elif isinstance(target, Dialog):  # RFC 3261 13.3.1.4: no ACK within 64*T1
@@ -217,12 +168,16 @@ class DialogManager:
         method = request.method
         dialog = self._dialogs.get(dialog_id(request, sent=True))
         if dialog is None:
+            if method == "NOTIFY" and request.to.tag is not None and is_final_notify(request):
+                return  # RFC 6665 4.2.2: the final NOTIFY after the subscription expired
             if request.to.tag is not None and method not in ("ACK", "CANCEL"):
                 raise LocalProtocolError(
                     f"{method} with To tag {request.to.tag!r} belongs to no dialog "
                     f"(Call-ID {request.call_id!r})"
                 )
             if method in DIALOG_CREATING and request.to.tag is None:
+                if method in SUBSCRIBING:
+                    event_of(request, sent=True)  # RFC 6665 8.2.1, RFC 3515 2.4.1
                 self._open_set(request, True, tls, now, events)
             return
         if method in ("ACK", "CANCEL"):  # RFC 3261 12.2.1.1: no new CSeq number
@@ -237,9 +192,12 @@ class DialogManager:
         if method == "BYE":
             check_bye_allowed(dialog)
             state.local_seq = number
-            self._end(dialog, "bye", request, events, "BYE sent")
+            self._end_invite_usage(dialog, "bye", request, events, "BYE sent")
             return
-        if method in TARGET_REFRESH:
+        if method in SUBSCRIPTION_METHODS:
+            self._subscription_request(dialog, request, now, True, events)
+            return
+        if method in SESSION_MODIFYING:
             check_may_send(dialog, number, method)
             dialog.local_pending = (number, method)
         state.local_seq = number
@@ -251,17 +209,8 @@ class DialogManager:
         method = request.method
         dialog = self._dialogs.get(dialog_id(request, sent=False))
         if dialog is None:
-            if request.to.tag is None:
-                if method in DIALOG_CREATING:
-                    self._open_set(request, False, tls, now, events)
-                return
-            if method == "ACK":  # RFC 3261 12.2.2: an ACK that matches nothing is absorbed
-                return
-            # RFC 3261 12.2.2: "the UAS SHOULD reject the request with a 481"
-            raise NoSuchDialog(
-                f"{method} matches no dialog (Call-ID {request.call_id!r}, "
-                f"To tag {request.to.tag!r}, From tag {request.from_.tag!r})"
-            )
+            self._receive_unmatched(request, now, tls, events)
+            return
         state = dialog.dialog_state
         number = request.cseq.number
         if method == "ACK":
@@ -279,16 +228,49 @@ class DialogManager:
                 f"CSeq {number} of {method} is below the remote sequence number "
                 f"{state.remote_seq} of dialog {dialog.id}"
             )
-        if method in TARGET_REFRESH:
+        if method in SUBSCRIPTION_METHODS:
+            self._subscription_request(dialog, request, now, False, events)
+        elif method == "PRACK":
+            _prack_received(dialog, request)
+            return
+        if method in SESSION_MODIFYING:
             self._check_glare(dialog, number, method)
             dialog.remote_pending = (number, method)
         state.remote_seq = number
         if method == "BYE":
-            self._end(dialog, "bye", request, events, "BYE received")
-        elif method in TARGET_REFRESH and request.contact:
+            self._end_invite_usage(dialog, "bye", request, events, "BYE received")
+        elif (
+            method in TARGET_REFRESH and request.contact and self._dialogs.get(dialog.id) is dialog
+        ):
             # RFC 3261 12.2.2 replaced the remote target on receipt; RFC 6141 4 updates
             # that: only a target refresh that succeeds (we answer it 2xx) replaces it
             dialog.pending_refresh = (number, request.contact[0].uri)
+
+    def _receive_unmatched(
+        self, request: Request, now: float, tls: bool, events: list[Event]
+    ) -> None:
+        """A request of no live dialog: a dialog-creating one, or a NOTIFY that overtook
+        the 2xx to our SUBSCRIBE; anything else with a To tag gets 481."""
+        method = request.method
+        if request.to.tag is None:
+            if method in DIALOG_CREATING:
+                if method in SUBSCRIBING:
+                    event_of(request, sent=False)  # 400 without Event or Refer-To
+                    expires_of(request)  # 400 for a malformed Expires
+                self._open_set(request, False, tls, now, events)
+            return
+        if method == "ACK":  # RFC 3261 12.2.2: an ACK that matches nothing is absorbed
+            return
+        if method == "NOTIFY":  # RFC 6665 4.1.2.4: a NOTIFY may come before the 2xx
+            creating = self._notify_sets.get((request.call_id, request.to.tag))
+            if creating is not None:
+                self._notify_creates(creating, request, tls, now, events)
+                return
+        # RFC 3261 12.2.2: "the UAS SHOULD reject the request with a 481"
+        raise NoSuchDialog(
+            f"{method} matches no dialog (Call-ID {request.call_id!r}, "
+            f"To tag {request.to.tag!r}, From tag {request.from_.tag!r})"
+        )
 
     # -- responses we send (we are the UAS of the transaction) ---------------------------
     def _send_response(self, response: Response, now: float, events: list[Event]) -> None:
@@ -302,8 +284,20 @@ class DialogManager:
             return
         number = response.cseq.number
         method = response.cseq.method
-        if code >= 200 and dialog.remote_pending == (number, method):
+        if code < 200:
+            if method == "INVITE" and is_reliable(response):  # a re-INVITE's reliable 1xx
+                check_send(dialog.reliable, response)
+                _sent_reliable(dialog, response)
+            return
+        if dialog.remote_pending == (number, method):
             dialog.remote_pending = None
+        if method in SUBSCRIPTION_METHODS:
+            subscription = self._subscription_answered(dialog, response, now, False, events)
+            if code >= 300:
+                # RFC 5057 5.1 applies to the usage we answer for, too: an error we send
+                # to a NOTIFY ends that subscription here as it will at the notifier
+                self._fail(dialog, subscription, response, events, "sent")
+                return
         pending = dialog.pending_refresh
         if pending is not None and pending[0] == number and code >= 200:
             dialog.pending_refresh = None
@@ -326,31 +320,54 @@ class DialogManager:
             self._close_set(dialog_set, "failure", response, events, f"{code} sent")
             self._forget_set(dialog_set)
             return
+        request = dialog_set.request
+        invite = request.method == "INVITE"
+        if code < 200 and not invite:  # RFC 3261 12.1: only an INVITE's 1xx make a dialog
+            return
         tag = response.to.tag
         if code == 199:  # RFC 6228: we tell the UAC this early dialog has ended
             self._end_early(dialog_set, tag, response, events)
             return
         if tag is None:  # RFC 3261 8.2.6.2, 12.1.1
             raise LocalProtocolError(
-                f"a {code} response to {dialog_set.request.method} must carry a To tag "
+                f"a {code} response to {request.method} must carry a To tag "
                 "(RFC 3261 8.2.6.2, 12.1.1)"
             )
         if tag in dialog_set.ended:  # a response on a dialog that ended: it stays ended
             return
+        self._uas_answer(dialog_set, tag, response, now, events)
+
+    def _uas_answer(
+        self, dialog_set: DialogSet, tag: str, response: Response, now: float,
+        events: list[Event],
+    ) -> None:  # fmt: skip
+        """Our 101-299 to a dialog-creating request: create, move and record its dialog."""
+        code, request = response.status_code, dialog_set.request
         dialog = dialog_set.dialogs.get(tag)
+        reliable = code < 200 and is_reliable(response)
+        if reliable:
+            check_send(dialog.reliable if dialog is not None else None, response)
+        if request.method == "REFER" and refer_sub_false(response):
+            self._forget_set(dialog_set)  # RFC 4488 4: no subscription, so no dialog
+            return
         if dialog is None:
-            state = uas_state(dialog_set.request, response, tls=dialog_set.tls)
+            state = uas_state(request, response, tls=dialog_set.tls)
             dialog = self._new_dialog(dialog_set, tag, state, caller=False)
             if dialog is None:  # the id is taken by a live dialog: a retransmitted request
                 return
         if code < 200:
+            if reliable:
+                _sent_reliable(dialog, response)
             if dialog.state is _NONE:
                 move(dialog, "provisional", events, response)
             return
         if dialog.state is _CONFIRMED:  # a retransmission of our 2xx
             return
         move(dialog, "success", events, response)
-        self._await_ack(dialog, response.cseq.number, now)
+        if request.method == "INVITE":
+            self._await_ack(dialog, response.cseq.number, now)
+        elif dialog.subscriptions:  # RFC 6665 4.2.1: the notifier's subscription begins
+            self._accept(dialog, dialog.subscriptions[0], response, now, events)
         self._confirm_set(dialog_set, now)
         # a UAS does not fork: its final response closes the set (other tags end now)
         self._close_set(dialog_set, "failure", response, events, "another tag answered")
@@ -366,24 +383,26 @@ class DialogManager:
         if dialog is None:
             return
         code, method = response.status_code, response.cseq.method
-        request = dialog.local_pending
-        if code >= 200 and request == (response.cseq.number, method):
+        number = response.cseq.number
+        if code < 200:
+            reliable = method == "INVITE" and is_reliable(response)
+            if reliable and self._reliable_arrived(dialog, response, events):
+                events.append(SendPrack(dialog, response))  # a re-INVITE's reliable 1xx
+            return
+        if dialog.local_pending == (number, method):
             dialog.local_pending = None
             if code == 491:  # RFC 3261 14.1: retry after a random wait
                 self._schedule_retry(dialog, response, now)
-        if 200 <= code < 300:
+        failed: Usage | None = INVITE_USAGE
+        if method in SUBSCRIPTION_METHODS:
+            failed = self._subscription_answered(dialog, response, now, True, events)
+        if code < 300:
             if method == "INVITE":  # RFC 3261 13.2.2.4: ACK every 2xx, retransmissions too
                 events.append(SendAck(dialog, response))
             if method in TARGET_REFRESH and response.contact:  # RFC 3261 12.2.1.2
                 self._refresh_target(dialog, response.contact[0].uri, response, events)
-        elif code >= 300:
-            # RFC 3261 12.2.1.2 (481, 408), refined by RFC 5057 5.1: the table says whether
-            # the failure ends the transaction, the usage or the dialog. The INVITE usage is
-            # the only usage here, so ending it ends the dialog.
-            effect = response_effect(code, method, self.response_effects)
-            if effect is not Effect.TRANSACTION:
-                why = f"{code} to {method} received (RFC 5057: ends the {effect.value})"
-                self._end(dialog, "error", response, events, why)
+        else:
+            self._fail(dialog, failed, response, events, "received")
 
     def _uac_creating_response(
         self, dialog_set: DialogSet, response: Response, now: float, events: list[Event]
@@ -396,31 +415,56 @@ class DialogManager:
             if dialog_set.confirmed_at is None:
                 self._forget_set(dialog_set)
             return
+        request = dialog_set.request
+        invite = request.method == "INVITE"
         tag = response.to.tag
+        if code < 200 and (tag is None or not invite):
+            return  # RFC 3261 12.1: only an INVITE's 101-199 with a To tag make a dialog
         if code == 199:  # RFC 6228: this early dialog (and only this one) has ended
             self._end_early(dialog_set, tag, response, events)
             return
-        if code < 200 and tag is None:  # RFC 3261 12.1: only a 1xx with a To tag
-            return
-        tag = tag or ""  # RFC 3261 12.1.2: RFC 2543 peers send a 2xx without a tag
+        self._uac_answer(dialog_set, tag or "", response, now, events)
+
+    def _uac_answer(
+        self, dialog_set: DialogSet, tag: str, response: Response, now: float,
+        events: list[Event],
+    ) -> None:  # fmt: skip
+        """A 101-299 to our dialog-creating request (``tag`` is ``""`` for an RFC 2543 peer
+        that sends a 2xx without one, RFC 3261 12.1.2): create or move its dialog."""
+        code, request = response.status_code, dialog_set.request
+        invite = request.method == "INVITE"
         ended = dialog_set.ended.get(tag)
         if ended is not None:
             # the dialog of this tag ended (a BYE crossed its 2xx, or a retransmitted 2xx
             # after BYE): it is never created again, but every 2xx is ACKed (13.2.2.4)
-            if code >= 200:
+            if code >= 200 and invite:
                 events.append(SendAck(ended, response))
             return
         dialog = dialog_set.dialogs.get(tag)
         if dialog is None:
-            state = uac_state(dialog_set.request, response, tls=dialog_set.tls)
+            if request.method == "REFER" and refer_sub_false(response):
+                return  # RFC 4488 4: the REFER made no subscription, so no dialog
+            state = uac_state(request, response, tls=dialog_set.tls)
             dialog = self._new_dialog(dialog_set, tag, state, caller=True)
             if dialog is None:
                 return
         if code < 200:
-            if dialog.state is _NONE:
-                move(dialog, "provisional", events, response)
-            return
-        self._uac_2xx(dialog_set, dialog, response, now, events)
+            self._uac_provisional(dialog, response, events)
+        elif not invite:
+            self._subscription_2xx(dialog_set, dialog, response, now, events)
+        else:
+            self._uac_2xx(dialog_set, dialog, response, now, events)
+
+    def _uac_provisional(self, dialog: Dialog, response: Response, events: list[Event]) -> None:
+        """RFC 3261 12.1.2: a 101-199 with a To tag makes its dialog early; RFC 3262 4: a
+        reliable one is applied and PRACKed only when new and in order."""
+        reliable = is_reliable(response)
+        if reliable and not self._reliable_arrived(dialog, response, events):
+            return  # a retransmission, or out of order: reported, not applied
+        if dialog.state is _NONE:
+            move(dialog, "provisional", events, response)
+        if reliable:
+            events.append(SendPrack(dialog, response))
 
     def _uac_2xx(
         self,
@@ -447,158 +491,3 @@ class DialogManager:
         elif newly_confirmed and self.extra_2xx is Extra2xx.ACK_AND_BYE:
             # a new dialog from a second fork's 2xx (RFC 3261 13.2.2.4)
             events.append(SendBye(dialog, response, "extra 2xx from another fork"))
-
-    # -- dialog sets, dialogs, timers ----------------------------------------------------
-    def _creating_set(self, response: Response, *, caller: bool) -> DialogSet | None:
-        """The open dialog set ``response`` answers the dialog-creating request of."""
-        dialog_set = self._sets.get(set_key(response, caller=caller))
-        # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
-        if dialog_set is not None and response.cseq.method == dialog_set.request.method:
-            return dialog_set
-        return None
-
-    def _open_set(
-        self, request: Request, caller: bool, tls: bool, now: float, events: list[Event]
-    ) -> None:
-        key = set_key(request, caller=caller)
-        if key in self._sets:  # a retransmission, or the same request seen twice
-            return
-        while self._unconfirmed >= self.max_unconfirmed:
-            self._evict_oldest(events)
-        dialog_set = DialogSet(key, request, tls, now)
-        self._sets[key] = dialog_set
-        self._unconfirmed += 1
-        self._timers.push(now + self.early_timeout, _Timer("early", dialog_set, 0))
-
-    def _end_early(
-        self, dialog_set: DialogSet, tag: str | None, response: Response, events: list[Event]
-    ) -> None:
-        """RFC 6228 3: a 199 (Early Dialog Terminated) ends the early dialog of its To tag
-        and creates none; the other forks of the set carry on."""
-        dialog = dialog_set.dialogs.get(tag or "")
-        if dialog is not None and dialog.state is _EARLY:
-            self._end(dialog, "failure", response, events, "199 Early Dialog Terminated")
-
-    def _check_glare(self, dialog: Dialog, number: int, method: str) -> None:
-        """RFC 3261 14.2, RFC 3311 5.2: refuse a re-INVITE or UPDATE that crosses one in
-        progress (a retransmission of the one in progress is not a new one)."""
-        mine, theirs = dialog.local_pending, dialog.remote_pending
-        first_invite = mine is not None and mine == (dialog.invite_cseq, "INVITE")
-        # an UPDATE inside the early dialog of our pending INVITE is what UPDATE is for
-        if mine is not None and not (first_invite and dialog.caller and method == "UPDATE"):
-            raise GlareError(
-                f"{method} {number} crosses our {mine[1]} {mine[0]} in dialog {dialog.id} "
-                "(RFC 3261 14.2, RFC 3311 5.2: 491)",
-                491,
-            )
-        if theirs is not None and theirs[0] != number and theirs[1] == method:
-            retry_after = self.random.randint(0, 10)
-            raise GlareError(
-                f"{method} {number} arrived before we answered {method} {theirs[0]} in dialog "
-                f"{dialog.id} (RFC 3261 14.2, RFC 3311 5.2: 500 with Retry-After)",
-                500,
-                retry_after,
-            )
-
-    def _schedule_retry(self, dialog: Dialog, response: Response, now: float) -> None:
-        """RFC 3261 14.1: after a 491, wait 2.1 to 4 s if we own the Call-ID (we sent the
-        request that made the dialog), else 0 to 2 s, in units of 10 ms."""
-        centis = self.random.randint(210, 400) if dialog.caller else self.random.randint(0, 200)
-        self._timers.push(now + centis / 100, _Timer("retry", dialog, 0, response))
-
-    def _confirm_set(self, dialog_set: DialogSet, now: float) -> None:
-        """The first 2xx: the set no longer counts against ``max_unconfirmed``."""
-        if dialog_set.confirmed_at is None:
-            dialog_set.confirmed_at = now
-            if self._sets.get(dialog_set.key) is dialog_set:
-                self._unconfirmed -= 1
-
-    def _evict_oldest(self, events: list[Event]) -> None:
-        for dialog_set in self._sets.values():
-            if dialog_set.confirmed_at is None:
-                self._drop_set(dialog_set, "evict", events, "too many unconfirmed dialogs")
-                return
-        raise AssertionError("unconfirmed count out of step")  # pragma: no cover
-
-    def _drop_set(
-        self, dialog_set: DialogSet, trigger: str, events: list[Event], reason: str
-    ) -> None:
-        self._close_set(dialog_set, trigger, None, events, reason)
-        self._forget_set(dialog_set)
-        events.append(DialogSetDropped(dialog_set, reason))
-
-    def _close_set(
-        self,
-        dialog_set: DialogSet,
-        trigger: str,
-        message: Message | None,
-        events: list[Event],
-        reason: str,
-    ) -> None:
-        """End the early dialogs of the set; it will create no more dialogs."""
-        for dialog in dialog_set.early():
-            self._end(dialog, trigger, message, events, reason)
-        if dialog_set.confirmed_at is not None:
-            self._forget_set(dialog_set)
-
-    def _forget_set(self, dialog_set: DialogSet) -> None:
-        if self._sets.get(dialog_set.key) is dialog_set:
-            del self._sets[dialog_set.key]
-            if dialog_set.confirmed_at is None:
-                self._unconfirmed -= 1
-            self._timers.cancelled()
-            for dialog in dialog_set.dialogs.values():
-                dialog.dialog_set = None
-
-    def _new_dialog(
-        self, dialog_set: DialogSet, tag: str, state: DialogState, *, caller: bool
-    ) -> Dialog | None:
-        if state.id in self._dialogs:
-            return None
-        dialog = Dialog(_NONE, state, caller, dialog_set.request.cseq.number, dialog_set)
-        dialog_set.dialogs[tag] = dialog
-        self._dialogs[state.id] = dialog
-        return dialog
-
-    def _end(
-        self,
-        dialog: Dialog,
-        trigger: str,
-        message: Message | None,
-        events: list[Event],
-        reason: str,
-    ) -> None:
-        move(dialog, trigger, events, message, reason)
-        # terminated dialogs leave every index
-        del self._dialogs[dialog.id]
-        if dialog.awaiting_ack is not None:
-            dialog.awaiting_ack = None
-            self._timers.cancelled()
-        dialog_set = dialog.dialog_set
-        if dialog_set is not None:
-            tag = tag_in_set(dialog)
-            dialog_set.dialogs.pop(tag, None)
-            dialog_set.ended[tag] = dialog
-
-    def _await_ack(self, dialog: Dialog, number: int, now: float) -> None:
-        dialog.awaiting_ack = number
-        self._timers.push(now + 64 * self.t1, _Timer("ack", dialog, number))
-
-    def _refresh_target(
-        self, dialog: Dialog, target: URI, message: Message, events: list[Event]
-    ) -> None:
-        state = dialog.dialog_state
-        old = state.remote_target
-        if old is None or str(old) != str(target):
-            state.remote_target = target = target.compact()
-            events.append(TargetRefreshed(dialog, message, old, target))
-
-    def _timer_live(self, timer: _Timer) -> bool:
-        target = timer.target
-        if timer.response is not None:
-            return isinstance(target, Dialog) and self._dialogs.get(target.id) is target
-        if isinstance(target, Dialog):
-            return target.awaiting_ack == timer.cseq and self._dialogs.get(target.id) is target
-        if self._sets.get(target.key) is not target:
-            return False
-        return timer.kind == "fork" or target.confirmed_at is None

@@ -166,7 +166,7 @@ class DialogMachine(RuleBasedStateMachine):
                 t1=T1,
                 early_timeout=EARLY_TIMEOUT,
                 max_unconfirmed=cap,
-                rng=random.Random(n),  # noqa: S311
+                rng=random.Random(n),
             )
             for n, cap in enumerate((ALICE_CAP, BOB_CAP, BOB_CAP, BOB_CAP))
         ]

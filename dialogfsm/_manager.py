@@ -48,13 +48,14 @@ from ._subscriptions import (
     INVITE_USAGE,
     SUBSCRIBING,
     Usage,
+    answering,
     event_of,
     expires_of,
     is_final_notify,
     refer_sub_false,
 )
 from ._usage_rules import UsageRules, _prack_received, _sent_reliable, _sub_timeout
-from ._usages import SUBSCRIPTION_METHODS
+from ._usages import SUBSCRIPTION_METHODS, Effect, response_effect
 
 Message = Request | Response
 # module constants: an Enum member read through its class costs a descriptor call
@@ -138,8 +139,9 @@ class DialogManager(UsageRules):
     def transaction_timeout(self, request: Request, *, now: float) -> list[Event]:
         """The application's transaction for ``request`` (one we sent) timed out.
 
-        RFC 3261 12.2.1.2: a mid-dialog request that times out ends the dialog; a
-        dialog-creating one ends its early dialogs. CANCEL and ACK timeouts change nothing.
+        RFC 3261 12.2.1.2, RFC 5057 5.2: a mid-dialog request that times out ends its usage
+        (the dialog, when that was its last); a dialog-creating one ends its early dialogs.
+        CANCEL and ACK timeouts change nothing.
         """
         events: list[Event] = []
         if request.method in ("CANCEL", "ACK"):
@@ -152,8 +154,18 @@ class DialogManager(UsageRules):
                 self._forget_set(dialog_set)
             return events
         dialog = self._dialogs.get(dialog_id(request, sent=True))
-        if dialog is not None:
-            self._end(dialog, "error", None, events, "transaction timed out (408)")
+        if dialog is None:
+            return events
+        # RFC 5057 5.2: a timeout ends the usage the request belongs to, like a 408
+        usage: Usage | None = INVITE_USAGE
+        if request.method in SUBSCRIPTION_METHODS:
+            usage = answering(dialog.subscriptions, request.cseq.number, ours=True)
+        effect = response_effect(408, request.method, self.response_effects)
+        why = "transaction timed out (408; RFC 5057 5.2)"
+        if effect is Effect.DIALOG:
+            self._end(dialog, "error", None, events, why)
+        elif effect is Effect.USAGE and usage is not None:
+            self._end_usage(dialog, usage, None, events, trigger="error", reason=why)
         return events
 
     def terminate(self, dialog: Dialog, *, now: float, reason: str = "") -> list[Event]:

@@ -524,3 +524,23 @@ def test_refused_refer_ends_only_its_would_be_subscription() -> None:
         p.bob_sends(build_response(ref, code))
         assert alice.usages == bob.usages == ("invite",)
         assert alice.state is bob.state is State.CONFIRMED
+
+
+def test_a_notify_timeout_ends_its_subscription_and_not_the_call() -> None:
+    """RFC 5057 5.2: a transaction timeout ends the usage the request belongs to: the
+    notifier's NOTIFY timing out ends the refer subscription; the call goes on."""
+    p = Pair()
+    _alice, bob, _ = referred(p)
+    lost = notify(bob, event="refer")
+    p.uas.send(lost, now=1)
+    got = p.uas.transaction_timeout(lost, now=33)
+    assert kinds(got) == [UsageEnded]
+    assert "timed out" in of(UsageEnded, got[0]).reason
+    assert bob.usages == ("invite",)
+    assert bob.state is State.CONFIRMED
+    # a re-INVITE timing out then ends the INVITE usage, the dialog's last
+    reinvite = bob.request("INVITE", via=bob_via())
+    p.uas.send(reinvite, now=40)
+    got = p.uas.transaction_timeout(reinvite, now=72)
+    assert kinds(got) == [DialogTerminated]
+    assert bob.state.value == "terminated"

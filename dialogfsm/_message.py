@@ -18,7 +18,7 @@ from ._errors import ParseError
 from ._grammar import parse_uint, split_commas
 from ._headers import Headers
 from ._uri import URI
-from ._values import CSeq, Event, NameAddr, RAck, SubscriptionState, Via, parse_tokens
+from ._values import MAX_RSEQ, CSeq, Event, NameAddr, RAck, SubscriptionState, Via, parse_tokens
 
 SIP_VERSION = "SIP/2.0"
 _WHITESPACE = re.compile(r"\s")
@@ -173,7 +173,7 @@ def _supported(f: _Fields, value: str) -> None:
 
 def _rseq(f: _Fields, value: str) -> None:
     _once(f.rseq, "RSeq")
-    f.rseq = parse_uint(value, "RSeq", "RSeq", _MAX_SEQ)
+    f.rseq = parse_uint(value, "RSeq", "RSeq", MAX_RSEQ)
 
 
 def _rack(f: _Fields, value: str) -> None:

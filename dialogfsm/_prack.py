@@ -17,8 +17,10 @@ from ._errors import LocalProtocolError, NoSuchTransaction, RemoteProtocolError
 from ._message import Request, Response
 from ._values import RAck
 
-#: RFC 3262 3: the first RSeq is between 1 and 2**31 - 1
-RSEQ_MAX = 2**31 - 1
+#: RFC 3262 3: the first RSeq of a transaction is between 1 and 2**31 - 1 ...
+FIRST_RSEQ_MAX = 2**31 - 1
+#: ... and later ones count up to 2**32 - 1 without wrapping (RFC 3262 3, 7.1)
+RSEQ_MAX = 2**32 - 1
 
 
 @attrs.define(eq=False, weakref_slot=False)
@@ -29,6 +31,8 @@ class Reliable:
     """CSeq number of the INVITE the 1xx answer."""
     rseq: int
     """RSeq of the last reliable 1xx sent (UAS) or accepted in order (UAC)."""
+    first: int
+    """RSeq of the first reliable 1xx of the transaction (below it nothing was seen)."""
     unacked: bool = False
     """UAS: that 1xx has not been PRACKed yet."""
     prack_cseq: int | None = None
@@ -43,7 +47,8 @@ class Arrival(enum.Enum):
     RETRANSMISSION = "retransmission"
     """An RSeq already seen: neither PRACKed again nor applied."""
     OUT_OF_ORDER = "out of order"
-    """An RSeq beyond the next: a reliable 1xx in between is missing; not applied."""
+    """An RSeq beyond the next (a reliable 1xx in between is missing), or below the first
+    of the transaction; not applied."""
 
 
 def is_reliable(response: Response) -> bool:
@@ -65,7 +70,9 @@ def classify(record: Reliable | None, response: Response) -> Arrival:
         return Arrival.NEW
     if rseq == record.rseq + 1:
         return Arrival.NEW
-    return Arrival.RETRANSMISSION if rseq <= record.rseq else Arrival.OUT_OF_ORDER
+    if record.first <= rseq <= record.rseq:
+        return Arrival.RETRANSMISSION
+    return Arrival.OUT_OF_ORDER  # a gap, or one from before the first we accepted
 
 
 def check_send(record: Reliable | None, response: Response) -> None:
@@ -73,10 +80,14 @@ def check_send(record: Reliable | None, response: Response) -> None:
     reliable provisional response until the first is acknowledged"."""
     rseq = response.rseq
     assert rseq is not None
-    if not 1 <= rseq <= RSEQ_MAX:
-        raise LocalProtocolError(f"RSeq {rseq} outside 1..2**31-1 (RFC 3262 3)")
-    if record is None or record.cseq != response.cseq.number or rseq == record.rseq:
-        return  # the first of its transaction, or a retransmission of the last
+    if record is None or record.cseq != response.cseq.number:
+        if not 1 <= rseq <= FIRST_RSEQ_MAX:
+            raise LocalProtocolError(
+                f"RSeq {rseq} outside 1..2**31-1 for the first reliable 1xx (RFC 3262 3)"
+            )
+        return
+    if rseq == record.rseq:
+        return  # a retransmission of the last
     if record.unacked:
         raise LocalProtocolError(
             f"reliable {response.status_code} with RSeq {rseq} while RSeq {record.rseq} is "
@@ -91,7 +102,9 @@ def check_send(record: Reliable | None, response: Response) -> None:
 def next_rseq(record: Reliable | None, cseq: int, rng: random.Random) -> int:
     """The RSeq for the next reliable 1xx to the INVITE with CSeq ``cseq``."""
     if record is None or record.cseq != cseq:
-        return rng.randint(1, RSEQ_MAX // 2)  # leave room to count up (RFC 3262 3)
+        return rng.randint(1, FIRST_RSEQ_MAX)
+    if record.rseq >= RSEQ_MAX:
+        raise LocalProtocolError("RSeq would pass 2**32-1 (RFC 3262 3: it never wraps)")
     return record.rseq + 1
 
 

@@ -299,7 +299,9 @@ class UsageRules(DialogStore):
             events.append(ProvisionalDiscarded(dialog, response, arrival.value))
             return False
         assert response.rseq is not None
-        dialog.reliable = Reliable(response.cseq.number, response.rseq)
+        record, cseq = dialog.reliable, response.cseq.number
+        first = record.first if record is not None and record.cseq == cseq else response.rseq
+        dialog.reliable = Reliable(cseq, response.rseq, first)
         return True
 
 
@@ -313,8 +315,10 @@ def _sent_reliable(dialog: Dialog, response: Response) -> None:
     """Record a reliable 1xx we send (RFC 3262 3): unacknowledged until its PRACK."""
     record, rseq, cseq = dialog.reliable, response.rseq, response.cseq.number
     assert rseq is not None
-    if record is None or record.cseq != cseq or record.rseq != rseq:
-        dialog.reliable = Reliable(cseq, rseq, unacked=True)
+    if record is None or record.cseq != cseq:
+        dialog.reliable = Reliable(cseq, rseq, rseq, unacked=True)
+    elif record.rseq != rseq:
+        dialog.reliable = Reliable(cseq, rseq, record.first, unacked=True)
 
 
 def _prack_received(dialog: Dialog, prack: Request) -> None:

@@ -50,7 +50,9 @@ _RACK = re.compile(rf"\s*([0-9]+)\s+([0-9]+)\s+([{TOKEN_CHARS}]+)\s*")
 _TOKEN_LIST = re.compile(rf"[{TOKEN_CHARS}]+(?:[ \t]*,[ \t]*[{TOKEN_CHARS}]+)*").fullmatch
 _HEAD_PARAMS = re.compile(rf"\s*([{TOKEN_CHARS}]+)\s*(;.*)?", re.S)
 _new = tuple.__new__  # builds a NamedTuple from a ready tuple, skipping __new__'s defaults
-_MAX_SEQ = 2**31  # RFC 3261 8.1.1.5: CSeq "MUST be less than 2**31"; RFC 3262 7.1 likewise
+_MAX_SEQ = 2**31  # RFC 3261 8.1.1.5: CSeq "MUST be less than 2**31"
+#: RFC 3262 7.1: RSeq (and the RAck response number) is 1 to 2**32 - 1
+MAX_RSEQ = 2**32
 
 
 class NameAddr(NamedTuple):
@@ -241,7 +243,7 @@ class RAck(NamedTuple):
         if m is None:
             raise ParseError(f"malformed RAck {text[:40]!r}", where)
         return cls(
-            parse_uint(m.group(1), where, "RAck response number", _MAX_SEQ),
+            parse_uint(m.group(1), where, "RAck response number", MAX_RSEQ),
             parse_uint(m.group(2), where, "RAck CSeq number", _MAX_SEQ),
             m.group(3),
         )

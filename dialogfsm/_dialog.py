@@ -64,6 +64,9 @@ class Dialog:
     """The dialog carries the INVITE usage of a call (RFC 5057 4.1) until BYE or failure."""
     subscriptions: list[Subscription] | None = attrs.field(default=None, repr=False)
     """Its subscription usages (RFC 5057 4.2), ``None`` while it has none."""
+    refers: int = attrs.field(default=0, repr=False)
+    """REFERs seen in the dialog: bit 1 we sent one, bit 2 we received one (RFC 3515
+    2.4.6: only the first each way may be notified without an id)."""
     reliable: Reliable | None = attrs.field(default=None, repr=False)
     """The reliable-1xx sequence of its latest INVITE transaction (RFC 3262)."""
 

@@ -39,9 +39,10 @@ class DialogSet:
     created_at: float
     dialogs: dict[str, Dialog] = attrs.field(factory=dict)
     """Live dialogs of the set by tag."""
-    ended: dict[str, Dialog] = attrs.field(factory=dict)
-    """Dialogs of the set that terminated while it was open: a late response on their tag
-    never brings them back."""
+    ended: dict[str, Dialog | None] = attrs.field(factory=dict)
+    """Dialogs of the set that terminated while it was open (``None``: a notifier whose
+    first NOTIFY ended its subscription, so no dialog was made): a late response on their
+    tag never brings them back."""
     confirmed_at: float | None = None
     """When the first 2xx was sent or received."""
 

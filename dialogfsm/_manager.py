@@ -156,6 +156,8 @@ class DialogManager(UsageRules):
         dialog = self._dialogs.get(dialog_id(request, sent=True))
         if dialog is None:
             return events
+        if dialog.local_pending == (request.cseq.number, request.method):
+            dialog.local_pending = None  # it is no longer in progress (RFC 3261 14.1)
         # RFC 5057 5.2: a timeout ends the usage the request belongs to, like a 408
         usage: Usage | None = INVITE_USAGE
         if request.method in SUBSCRIPTION_METHODS:
@@ -190,6 +192,7 @@ class DialogManager(UsageRules):
             if method in DIALOG_CREATING and request.to.tag is None:
                 if method in SUBSCRIBING:
                     event_of(request, sent=True)  # RFC 6665 8.2.1, RFC 3515 2.4.1
+                    expires_of(request, sent=True)
                 self._open_set(request, True, tls, now, events)
             return
         if method in ("ACK", "CANCEL"):  # RFC 3261 12.2.1.1: no new CSeq number
@@ -268,7 +271,7 @@ class DialogManager(UsageRules):
             if method in DIALOG_CREATING:
                 if method in SUBSCRIBING:
                     event_of(request, sent=False)  # 400 without Event or Refer-To
-                    expires_of(request)  # 400 for a malformed Expires
+                    expires_of(request, sent=False)  # 400 for a malformed Expires
                 self._open_set(request, False, tls, now, events)
             return
         if method == "ACK":  # RFC 3261 12.2.2: an ACK that matches nothing is absorbed
@@ -303,18 +306,18 @@ class DialogManager(UsageRules):
             return
         if dialog.remote_pending == (number, method):
             dialog.remote_pending = None
+        pending = dialog.pending_refresh
+        if pending is not None and pending[0] == number:
+            dialog.pending_refresh = None
+            if code < 300:
+                self._refresh_target(dialog, pending[1], response, events)
         if method in SUBSCRIPTION_METHODS:
             subscription = self._subscription_answered(dialog, response, now, False, events)
             if code >= 300:
                 # RFC 5057 5.1 applies to the usage we answer for, too: an error we send
                 # to a NOTIFY ends that subscription here as it will at the notifier
                 self._fail(dialog, subscription, response, events, "sent")
-                return
-        pending = dialog.pending_refresh
-        if pending is not None and pending[0] == number and code >= 200:
-            dialog.pending_refresh = None
-            if code < 300:
-                self._refresh_target(dialog, pending[1], response, events)
+            return
         # a 2xx to a re-INVITE is ACKed like the first (RFC 3261 14.2, 13.3.1.4); a
         # retransmission of the first 2xx finds the dialog already waiting, or ACKed. The
         # peer's CSeq numbers are its own: compare with the first INVITE's only as its UAS.
@@ -445,17 +448,20 @@ class DialogManager(UsageRules):
         that sends a 2xx without one, RFC 3261 12.1.2): create or move its dialog."""
         code, request = response.status_code, dialog_set.request
         invite = request.method == "INVITE"
-        ended = dialog_set.ended.get(tag)
-        if ended is not None:
+        if tag in dialog_set.ended:
             # the dialog of this tag ended (a BYE crossed its 2xx, or a retransmitted 2xx
             # after BYE): it is never created again, but every 2xx is ACKed (13.2.2.4)
-            if code >= 200 and invite:
+            ended = dialog_set.ended[tag]
+            if code >= 200 and invite and ended is not None:
                 events.append(SendAck(ended, response))
             return
         dialog = dialog_set.dialogs.get(tag)
         if dialog is None:
             if request.method == "REFER" and refer_sub_false(response):
-                return  # RFC 4488 4: the REFER made no subscription, so no dialog
+                self._forget_set(dialog_set)  # RFC 4488 4: no subscription, so no dialog
+                return
+            if code < 200 and len(dialog_set.dialogs) >= self.max_forks:
+                return  # a flood of forks: later 1xx make no early dialog (2xx still do)
             state = uac_state(request, response, tls=dialog_set.tls)
             dialog = self._new_dialog(dialog_set, tag, state, caller=True)
             if dialog is None:

@@ -25,8 +25,14 @@ RSEQ_MAX = 2**32 - 1
 
 @attrs.define(eq=False, weakref_slot=False)
 class Reliable:
-    """The reliable-1xx sequence of one INVITE transaction in one dialog."""
+    """The reliable-1xx sequence of one INVITE transaction in one dialog.
 
+    Each side numbers its own CSeq, so the record says which way its 1xx travel: an RSeq
+    space belongs to one transaction of one direction (RFC 3262 3, erratum 4600).
+    """
+
+    sent: bool
+    """True when we send the reliable 1xx (we are the UAS of the INVITE)."""
     cseq: int
     """CSeq number of the INVITE the 1xx answer."""
     rseq: int
@@ -46,6 +52,8 @@ class Arrival(enum.Enum):
     """The first of its transaction, or the previous RSeq plus one: PRACK it and apply it."""
     RETRANSMISSION = "retransmission"
     """An RSeq already seen: neither PRACKed again nor applied."""
+    STALE = "stale"
+    """For an INVITE that has had its final response: not applied."""
     OUT_OF_ORDER = "out of order"
     """An RSeq beyond the next (a reliable 1xx in between is missing), or below the first
     of the transaction; not applied."""
@@ -66,8 +74,9 @@ def classify(record: Reliable | None, response: Response) -> Arrival:
     that response MUST NOT be acknowledged with a PRACK, and MUST NOT be processed"."""
     rseq = response.rseq
     assert rseq is not None
-    if record is None or record.cseq != response.cseq.number:
+    if not _same(record, False, response.cseq.number):
         return Arrival.NEW
+    assert record is not None
     if rseq == record.rseq + 1:
         return Arrival.NEW
     if record.first <= rseq <= record.rseq:
@@ -80,12 +89,13 @@ def check_send(record: Reliable | None, response: Response) -> None:
     reliable provisional response until the first is acknowledged"."""
     rseq = response.rseq
     assert rseq is not None
-    if record is None or record.cseq != response.cseq.number:
+    if not _same(record, True, response.cseq.number):
         if not 1 <= rseq <= FIRST_RSEQ_MAX:
             raise LocalProtocolError(
                 f"RSeq {rseq} outside 1..2**31-1 for the first reliable 1xx (RFC 3262 3)"
             )
         return
+    assert record is not None
     if rseq == record.rseq:
         return  # a retransmission of the last
     if record.unacked:
@@ -101,8 +111,9 @@ def check_send(record: Reliable | None, response: Response) -> None:
 
 def next_rseq(record: Reliable | None, cseq: int, rng: random.Random) -> int:
     """The RSeq for the next reliable 1xx to the INVITE with CSeq ``cseq``."""
-    if record is None or record.cseq != cseq:
+    if not _same(record, True, cseq):
         return rng.randint(1, FIRST_RSEQ_MAX)
+    assert record is not None
     if record.rseq >= RSEQ_MAX:
         raise LocalProtocolError("RSeq would pass 2**32-1 (RFC 3262 3: it never wraps)")
     return record.rseq + 1
@@ -115,7 +126,7 @@ def match_prack(record: Reliable | None, prack: Request, remote_seq: int | None)
     rack = prack.rack
     if rack is None:
         raise RemoteProtocolError("PRACK without an RAck header (RFC 3262 7.2)", status_hint=400)
-    if record is not None and rack == RAck(record.rseq, record.cseq, "INVITE"):
+    if record is not None and record.sent and rack == RAck(record.rseq, record.cseq, "INVITE"):
         if record.unacked:
             return True
         if record.prack_cseq == prack.cseq.number == remote_seq:
@@ -128,5 +139,13 @@ def match_prack(record: Reliable | None, prack: Request, remote_seq: int | None)
 
 def rack_for(response: Response) -> str:
     """The RAck value that acknowledges ``response`` (RFC 3262 7.2): RSeq, CSeq, method."""
-    assert response.rseq is not None
+    if not is_reliable(response):
+        raise LocalProtocolError(
+            f"a {response.status_code} without Require: 100rel and RSeq is not PRACKed (RFC 3262 4)"
+        )
     return f"{response.rseq} {response.cseq.number} {response.cseq.method}"
+
+
+def _same(record: Reliable | None, sent: bool, cseq: int) -> bool:
+    """Whether ``record`` is the sequence of this transaction in this direction."""
+    return record is not None and record.sent is sent and record.cseq == cseq

@@ -40,6 +40,7 @@ from ._subscriptions import (
     SUBSCRIBING,
     Subscription,
     event_of,
+    expires_of,
     new_subscription,
 )
 from ._timers import TimerHeap
@@ -85,9 +86,14 @@ class DialogStore:
         extra_2xx: Extra2xx = Extra2xx.ACK_AND_BYE,
         response_effects: Mapping[int, Effect] = RESPONSE_EFFECTS,
         rng: random.Random | None = None,
+        max_forks: int = 32,
     ) -> None:
         if max_unconfirmed < 1:
             raise ValueError(f"max_unconfirmed must be at least 1, not {max_unconfirmed}")
+        if max_forks < 1:
+            raise ValueError(f"max_forks must be at least 1, not {max_forks}")
+        self.max_forks = max_forks
+        """Early dialogs (1xx) or NOTIFY-made dialogs one request may have at once."""
         self.t1 = t1
         self.early_timeout = early_timeout
         self.max_unconfirmed = max_unconfirmed
@@ -250,11 +256,18 @@ class DialogStore:
         request = dialog_set.request
         dialog = Dialog(_NONE, state, caller, request.cseq.number, dialog_set)
         if request.method != "INVITE":  # RFC 6665, RFC 3515: a subscription-only dialog
-            subscription = new_subscription(request, event_of(request, sent=caller), caller, None)
+            event = event_of(request, sent=caller)
+            subscription = new_subscription(request, event, caller, first=True)
+            dialog.refers = (1 if caller else 2) if request.method == "REFER" else 0
             if caller:  # RFC 6665 4.1.2.4: Timer N runs from the SUBSCRIBE
                 subscription.notify_by = dialog_set.created_at + 64 * self.t1
+                subscription.local_cseq = request.cseq.number  # its 2xx is still to come
+                subscription.requested = expires_of(request, sent=True)
             dialog.invite_usage = False
             dialog.subscriptions = [subscription]
+            deadline = subscription.notify_by
+            if deadline is not None:
+                self._timers.push(deadline, _Timer("sub", dialog, 0, None, subscription, deadline))
         dialog_set.dialogs[tag] = dialog
         self._dialogs[state.id] = dialog
         return dialog

@@ -20,6 +20,8 @@ from ._values import Event
 #: seconds a subscription lasts when no Expires and no Subscription-State ``expires`` says
 #: (RFC 6665 leaves the default to the event package; 3600 keeps memory bounded)
 DEFAULT_EXPIRES = 3600
+#: the longest subscription kept (seconds): a notifier's huge ``expires`` cannot pin memory
+MAX_EXPIRES = 86_400
 #: requests that create a subscription usage
 SUBSCRIBING = frozenset({"SUBSCRIBE", "REFER"})
 
@@ -48,7 +50,10 @@ class Subscription:
     expires_at: float | None = None
     """When it ends unless refreshed: from Expires of the 2xx or the NOTIFY's ``expires``."""
     notify_by: float | None = None
-    """The subscriber's Timer N (RFC 6665 4.1.2.4): no NOTIFY by then means it failed."""
+    """The subscriber's Timer N (RFC 6665 4.1.2.4): no NOTIFY by then means it failed; the
+    notifier's bound on a request it has not answered."""
+    requested: int | None = attrs.field(default=None, repr=False)
+    """The Expires our last SUBSCRIBE asked for: what is granted may not be longer."""
     local_cseq: int | None = attrs.field(default=None, repr=False)
     """CSeq of our SUBSCRIBE, REFER or NOTIFY in it still awaiting a final response."""
     remote_cseq: int | None = attrs.field(default=None, repr=False)
@@ -126,12 +131,11 @@ def answering(
 
 
 def new_subscription(
-    request: Request, event: Event, subscriber: bool, live: list[Subscription] | None
+    request: Request, event: Event, subscriber: bool, *, first: bool
 ) -> Subscription:
-    """The usage a SUBSCRIBE or REFER asks for (not yet accepted)."""
+    """The usage a SUBSCRIBE or REFER asks for (not yet accepted); ``first``: the first
+    REFER sent this way in the dialog, whose NOTIFYs may omit the id (RFC 3515 2.4.6)."""
     if request.method == "REFER":
-        # RFC 3515 2.4.6: only the first REFER of a dialog may be answered without an id
-        first = not any(s.refer for s in live or ())
         return Subscription("refer", event.id, subscriber, refer=True, idless=first)
     return Subscription(event.package, event.id, subscriber)
 
@@ -148,20 +152,23 @@ def is_final_notify(request: Request) -> bool:
     return header is not None and header.state.lower() == "terminated"
 
 
-def expires_of(message: Request | Response) -> int | None:
+def expires_of(message: Request | Response, *, sent: bool) -> int | None:
     """The Expires header in seconds (RFC 3261 20.19), or ``None`` when absent.
 
-    A malformed value in a request is the peer's error (400); in a response it is treated
-    as absent, since a response cannot be refused.
+    A malformed value in a request is our error when we send it and the peer's (400) when
+    we receive it; in a response it is treated as absent, since a response cannot be
+    refused.
     """
     value = message.headers.get("Expires")
     if value is None:
         return None
     value = value.strip()
-    if not value.isdigit() or not value.isascii():
-        if isinstance(message, Request):
-            raise ParseError(f"malformed Expires {value[:40]!r}", "header 'Expires'")
-        return None
+    if not value.isdigit() or not value.isascii() or len(value) > 10:
+        if not isinstance(message, Request):
+            return None
+        if sent:
+            raise LocalProtocolError(f"malformed Expires {value[:40]!r} in {message.method}")
+        raise ParseError(f"malformed Expires {value[:40]!r}", "header 'Expires'")
     return int(value)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 from pair import ALICE, BOB, BOB_CONTACT, Pair, kinds, name_addrs, of, wire
 
@@ -50,11 +51,17 @@ def established(p: Pair, **invite: Any) -> tuple[Request, Response, Dialog, Dial
 
 
 def snapshot(manager: DialogManager) -> object:
+    """Everything a raising call must leave as it was: every dialog's state, record,
+    usages (each subscription's fields), reliable-1xx sequence and pending requests, the
+    open dialog sets and the next deadline."""
+
     def one(d: Dialog) -> object:
         s = d.dialog_state
         return (
-            d.state, d.awaiting_ack, d.pending_refresh, s.local_seq, s.remote_seq,
-            s.remote_target, s.route_set, s.early,
+            d.state, d.awaiting_ack, d.pending_refresh, d.local_pending, d.remote_pending,
+            s.local_seq, s.remote_seq, s.remote_target, s.route_set, s.early,
+            d.invite_usage, d.refers, attrs.astuple(d.reliable) if d.reliable else None,
+            [attrs.astuple(u) for u in d.subscriptions or ()],
         )  # fmt: skip
 
     return (

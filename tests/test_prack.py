@@ -388,3 +388,65 @@ def test_a_reinvites_reliable_provisionals_follow_the_same_rules() -> None:
     _, got = p.bob_sends(first)
     assert kinds(got) == [ProvisionalDiscarded]
     assert of(ProvisionalDiscarded, got[0]).reason == "retransmission"
+
+
+def completed_with_100rel(p: Pair) -> tuple[Request, Response]:
+    """INVITE (CSeq 1) / reliable 183 (RSeq 100) / PRACK / 200 / ACK: returns the INVITE
+    and that 183."""
+    inv = p.invite()
+    p.alice_sends(inv)
+    early = reliable(inv, 183, 100)
+    _, got = p.bob_sends(early)
+    prack = prack_for(p, got)
+    p.alice_sends(prack)
+    p.bob_sends(build_response(prack, 200))
+    ok = p.answer(inv, 200)
+    p.bob_sends(ok)
+    alice, _ = p.agree(call_id_of(p, inv))
+    p.alice_sends(alice.ack(ok, via=p.via()))
+    return inv, early
+
+
+def test_each_direction_has_its_own_rseq_space() -> None:
+    """RFC 3262 3 (erratum 4600): an RSeq space belongs to one transaction of one side.
+    Bob's re-INVITE may carry CSeq 1 like Alice's INVITE (each side numbers its own), and
+    Alice's reliable 1xx to it start a fresh sequence that Bob PRACKs."""
+    p = Pair()
+    inv, _ = completed_with_100rel(p)
+    _alice, bob = p.dialogs(call_id_of(p, inv))
+    reinvite = bob.request("INVITE", via="SIP/2.0/UDP client.biloxi.example.com;branch=z9hG4bKr1")
+    assert reinvite.cseq.number == inv.cseq.number == 1
+    p.bob_sends(reinvite)
+    answer = build_response(reinvite, 183, contact="<sip:alice@client.atlanta.example.com>",
+                            headers=[("Require", "100rel"), ("RSeq", "1000")])  # fmt: skip
+    sent, got = p.alice_sends(answer)  # no "RSeq 1000 after 100"
+    assert sent == []
+    assert kinds(got) == [SendPrack]
+    prack = prack_for(p, got)
+    assert prack.headers.get("RAck") == "1000 1 INVITE"
+    assert p.bob_sends(prack) == ([], [])
+
+
+def test_a_stale_reliable_provisional_is_not_pracked() -> None:
+    """RFC 3262 4: RSeq state lasts until the INVITE's final response: a delayed copy of a
+    reliable 1xx to an INVITE already answered is neither applied nor PRACKed."""
+    p = Pair()
+    inv, early = completed_with_100rel(p)
+    got = p.uac.receive(wire(early), now=1)
+    assert kinds(got) == [ProvisionalDiscarded]
+    assert of(ProvisionalDiscarded, got[0]).reason == "stale"
+    late = reliable(inv, 180, 101)  # even one that would have been next in order
+    got = p.uac.receive(wire(late), now=1)
+    assert kinds(got) == [ProvisionalDiscarded]
+
+
+def test_prack_for_an_unreliable_provisional_is_our_error() -> None:
+    """RFC 3262 4: only a reliable 1xx (Require: 100rel and RSeq) is PRACKed."""
+    p = Pair()
+    inv = p.invite()
+    p.alice_sends(inv)
+    ringing = p.answer(inv, 180)
+    p.bob_sends(ringing)
+    alice, _ = p.dialogs(call_id_of(p, inv))
+    with pytest.raises(LocalProtocolError, match="100rel"):
+        alice.prack(ringing, via=p.via())

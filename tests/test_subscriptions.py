@@ -13,12 +13,14 @@ from pair import ALICE, ALICE_CONTACT, BOB, BOB_CONTACT, Pair, kinds, of, wire
 from test_manager import BOB_VIA, RR, established, snapshot
 
 from dialogfsm import (
+    RESPONSE_EFFECTS,
     Dialog,
     DialogConfirmed,
     DialogCreated,
     DialogId,
     DialogManager,
     DialogTerminated,
+    Effect,
     LocalProtocolError,
     NoSuchDialog,
     NoSuchSubscription,
@@ -544,3 +546,235 @@ def test_a_notify_timeout_ends_its_subscription_and_not_the_call() -> None:
     got = p.uas.transaction_timeout(reinvite, now=72)
     assert kinds(got) == [DialogTerminated]
     assert bob.state.value == "terminated"
+
+
+# -- races, retransmissions and floods ----------------------------------------------------
+def test_a_final_notify_after_our_own_expiry_is_absorbed() -> None:
+    """RFC 6665 4.2.2: the notifier's final NOTIFY may come after the subscriber's copy
+    expired; it is absorbed, not refused, and the call goes on."""
+    p = Pair()
+    alice, bob, _ = referred(p)  # refer subscription, expires=60
+    assert kinds(p.uac.handle_timer(60.0)) == [UsageEnded]
+    final = notify(bob, "terminated;reason=timeout", event="refer")
+    bob_events, alice_events = p.bob_sends(final)
+    assert kinds(bob_events) == [UsageEnded]
+    assert alice_events == []
+    assert alice.state is bob.state is State.CONFIRMED
+    assert alice.usages == bob.usages == ("invite",)
+
+
+def test_our_481_to_a_stray_notify_does_not_end_the_call() -> None:
+    """RFC 6665 4.1.3: a NOTIFY for an event nobody subscribed to gets 481; that 481 is
+    about the subscription, so sending it ends nothing (RFC 5057 5.1)."""
+    p = Pair()
+    alice, bob, _ = referred(p)
+    stray = notify(bob, event="dialog")  # built by hand: Bob's manager never sees it
+    with pytest.raises(NoSuchSubscription):
+        p.uac.receive(wire(stray), now=1)
+    assert p.uac.send(build_response(stray, 481), now=1) == []
+    assert alice.state is State.CONFIRMED
+    assert len(alice.usages) == 2
+
+
+def test_a_refused_refresh_keeps_the_subscription_to_its_expiry() -> None:
+    """RFC 6665 4.1.2.2: a refresh refused with 423 (or 500) leaves the subscription as it
+    was: no NOTIFY is coming, so Timer N does not end it; its old expiry still does."""
+    p = Pair()
+    alice, _bob = subscribed(p)
+    p.now = 100.0
+    refresh = alice.request(
+        "SUBSCRIBE", via=p.via(), headers=[("Event", "presence"), ("Expires", "60")]
+    )
+    p.alice_sends(refresh)
+    p.bob_sends(build_response(refresh, 423, headers=[("Min-Expires", "3600")]))
+    assert p.uac.handle_timer(140.0) == []  # 64*T1 after the refresh: nothing
+    assert alice.state is State.CONFIRMED
+    assert p.uac.get_timer() == pytest.approx(600.0)
+
+
+def test_a_retransmitted_bye_leaves_live_subscriptions() -> None:
+    """RFC 5057 4: BYE ends the INVITE usage; once it is gone, the same BYE again (a
+    retransmission, either side) does not end the subscriptions."""
+    p = Pair()
+    alice, bob, _ = referred(p)
+    bye = alice.request("BYE", via=p.via())
+    p.alice_sends(bye)
+    assert p.uas.receive(wire(bye), now=0.5) == []
+    assert p.uac.send(bye, now=0.5) == []
+    assert alice.state is bob.state is State.CONFIRMED
+    assert len(alice.usages) == len(bob.usages) == 1
+
+
+def test_a_retransmitted_refer_is_the_same_subscription() -> None:
+    """RFC 3515 2.4.6: a subscription is named refer;id=<CSeq>, so the same REFER twice
+    makes one subscription, which its final NOTIFY ends."""
+    p = Pair()
+    _, _, alice, bob = established(p)
+    ref = refer(p, alice)
+    p.alice_sends(ref)
+    assert p.uas.receive(wire(ref), now=0.1) == []
+    p.bob_sends(build_response(ref, 202))
+    assert len(bob.subscriptions or ()) == len(alice.subscriptions or ()) == 1
+    p.bob_sends(notify(bob, "terminated;reason=noresource", event="refer"))
+    p.alice_sends(alice.request("BYE", via=p.via()))
+    assert alice.state is bob.state is State.TERMINATED
+
+
+def test_the_first_refer_each_way_may_be_notified_without_an_id() -> None:
+    """RFC 3515 2.4.6: "for the second and subsequent REFER requests a UA receives in a
+    given dialog" NOTIFYs carry the id: Bob's first REFER to Alice is such a first one
+    even after Alice referred Bob; a later REFER needs the id even once the first ended,
+    and an old final NOTIFY without one does not end it."""
+    p = Pair()
+    alice, bob, _ = referred(p)
+    theirs = bob.request("REFER", via=bob_via(), headers=[("Refer-To", "<sip:carol@c.example>")])
+    p.bob_sends(theirs)
+    p.alice_sends(build_response(theirs, 202))
+    idless = alice.request(
+        "NOTIFY", via=p.via(), headers=[("Event", "refer"), ("Subscription-State", "active")]
+    )
+    p.alice_sends(idless)  # accepted on both sides: Bob's first REFER
+    assert [s.state for s in bob.subscriptions or () if s.subscriber] == ["active"]
+    final = notify(bob, "terminated;reason=noresource", event="refer")
+    p.bob_sends(final)
+    second = refer(p, alice, "sip:dave@denver.example.com")
+    p.alice_sends(second)
+    p.bob_sends(build_response(second, 202))
+    assert p.uac.receive(wire(final), now=3) == []  # the old final NOTIFY, again
+    ids = [s.id for s in alice.subscriptions or () if s.subscriber]
+    assert ids == [str(second.cseq.number)]
+    with pytest.raises(LocalProtocolError):
+        p.uas.send(notify(bob, event="refer"), now=4)  # the second needs its id
+
+
+def test_a_notify_flood_does_not_grow_the_timer_heap() -> None:
+    """Memory stays bounded: NOTIFYs that leave the deadline where it was push no timer."""
+    p = Pair()
+    _alice, bob = subscribed(p)
+    for _ in range(2000):
+        n = notify(bob, "active")
+        p.bob_sends(n)
+        p.alice_sends(build_response(n, 200))
+    assert len(p.uac._timers) < 10
+    assert len(p.uas._timers) < 10
+
+
+def test_notifiers_of_one_subscribe_are_capped_and_cannot_lengthen_it() -> None:
+    """RFC 6665 5.4.9: NOTIFYs from more notifiers than ``max_forks`` get 481; RFC 6665
+    4.2.1.1: a notifier may shorten the duration asked for, never lengthen it."""
+    manager = DialogManager(max_forks=3)
+    p = Pair(uac=manager)
+    manager.send(subscribe(p, expires=600), now=0)
+    for n in range(5):
+        note = build_request(
+            "NOTIFY", "sip:alice@client.atlanta.example.com", call_id=CALL,
+            from_=f"<{BOB}>;tag=fork{n}", to=f"<{ALICE}>;tag={ALICE_TAG}", cseq=1,
+            via=bob_via(), headers=[("Event", "presence"),
+                                    ("Subscription-State", "active;expires=4294967295")],
+        )  # fmt: skip
+        if n < 3:
+            manager.receive(wire(note), now=1)
+        else:
+            with pytest.raises(NoSuchSubscription, match=r"5\.4\.9"):
+                manager.receive(wire(note), now=1)
+    assert len(manager) == 3
+    assert all(only_subscription(d).expires_at == pytest.approx(601.0) for d in manager)
+
+
+def test_a_late_2xx_does_not_override_the_notify() -> None:
+    """RFC 6665 4.1.3: a NOTIFY's expires is authoritative; the 2xx to the same SUBSCRIBE
+    arriving after it does not change it."""
+    p = Pair()
+    sub = subscribe(p)
+    p.alice_sends(sub)
+    ok = accept(sub, expires=600)
+    p.uas.send(ok, now=0)
+    bob = p.uas.get(DialogId(CALL, BOB_TAG, ALICE_TAG))
+    assert bob is not None
+    p.bob_sends(notify(bob, "active;expires=300"))
+    p.uac.receive(wire(ok), now=1)
+    alice = p.uac.get(alice_id())
+    assert alice is not None
+    assert only_subscription(alice).expires_at == pytest.approx(300.0)
+    assert only_subscription(alice).accepted
+
+
+def test_a_terminated_notify_before_the_2xx_leaves_no_subscription() -> None:
+    """RFC 6665 4.4.1: a first NOTIFY that says terminated creates no usage, and the 2xx
+    from the same notifier, arriving after it, does not create one either."""
+    p = Pair()
+    sub = subscribe(p)
+    p.alice_sends(sub)
+    ok = accept(sub)
+    p.uas.send(ok, now=0)
+    bob = p.uas.get(DialogId(CALL, BOB_TAG, ALICE_TAG))
+    assert bob is not None
+    p.bob_sends(notify(bob, "terminated;reason=rejected"))
+    assert p.uac.receive(wire(ok), now=1) == []
+    assert len(p.uac) == 0
+
+
+def test_an_out_of_dialog_refer_with_refer_sub_false_closes_its_set() -> None:
+    """RFC 4488 4: a REFER whose 2xx says Refer-Sub: false made no subscription and no
+    dialog: nothing stays open on either side."""
+    p = Pair()
+    ref = build_request(
+        "REFER", BOB, call_id=CALL, from_=f"<{ALICE}>;tag={ALICE_TAG}", to=f"<{BOB}>",
+        cseq=1, via=p.via(), contact=ALICE_CONTACT,
+        headers=[("Refer-To", "<sip:carol@chicago.example.com>"), ("Refer-Sub", "false")],
+    )  # fmt: skip
+    p.alice_sends(ref)
+    answer = build_response(ref, 202, to_tag=BOB_TAG, contact=BOB_CONTACT,
+                            headers=[("Refer-Sub", "false")])  # fmt: skip
+    assert p.bob_sends(answer) == ([], [])
+    assert len(p.uac) == len(p.uas) == 0
+    assert not p.uac.dialog_sets
+    assert not p.uas.dialog_sets
+
+
+def test_an_out_of_dialog_refer_creates_a_dialog_with_its_subscription() -> None:
+    """RFC 3515 2.4.4: a REFER outside a dialog, accepted, creates a dialog whose only
+    usage is the refer subscription; its final NOTIFY ends both."""
+    p = Pair()
+    ref = build_request(
+        "REFER", BOB, call_id=CALL, from_=f"<{ALICE}>;tag={ALICE_TAG}", to=f"<{BOB}>",
+        cseq=7, via=p.via(), contact=ALICE_CONTACT,
+        headers=[("Refer-To", "<sip:carol@chicago.example.com>")],
+    )  # fmt: skip
+    p.alice_sends(ref)
+    bob_events, alice_events = p.bob_sends(accept(ref, 202, expires=None))
+    assert kinds(alice_events) == kinds(bob_events) == [
+        DialogCreated, DialogConfirmed, UsageCreated,
+    ]  # fmt: skip
+    alice, bob = p.agree(alice_id())
+    assert only_subscription(alice).event == "refer;id=7"
+    done = notify(bob, "terminated;reason=noresource", event="refer")  # first REFER: no id
+    bob_events, alice_events = p.bob_sends(done)
+    assert kinds(alice_events) == kinds(bob_events) == [UsageEnded, DialogTerminated]
+
+
+def test_an_unanswered_subscribe_does_not_hold_a_usage_forever() -> None:
+    """Memory stays bounded: a SUBSCRIBE in the dialog that the application never answers
+    holds its would-be usage for 64*T1 only."""
+    p = Pair()
+    _, _, alice, bob = established(p)
+    for n in range(50):
+        sub = alice.request("SUBSCRIBE", via=p.via(), headers=[("Event", f"presence;id={n}")])
+        p.uas.receive(wire(sub), now=1)
+    assert len(bob.usages) == 51
+    p.uas.handle_timer(1 + 64 * T1)
+    assert bob.usages == ("invite",)
+    assert bob.state is State.CONFIRMED
+
+
+def test_a_reinvite_timeout_frees_the_next_one() -> None:
+    """RFC 3261 14.1: an INVITE whose transaction timed out is no longer in progress, so a
+    later re-INVITE may be sent (here with timeouts set to end only the transaction)."""
+    effects = {**RESPONSE_EFFECTS, 408: Effect.TRANSACTION}
+    p = Pair(uac=DialogManager(response_effects=effects))
+    _, _, alice, _bob = established(p)
+    first = alice.request("INVITE", via=p.via())
+    p.uac.send(first, now=1)
+    assert p.uac.transaction_timeout(first, now=33) == []
+    p.uac.send(alice.request("INVITE", via=p.via()), now=34)  # no LocalProtocolError
+    assert alice.state is State.CONFIRMED

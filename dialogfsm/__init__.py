@@ -34,8 +34,12 @@ from ._headers import Headers
 from ._machine import MACHINE, TRANSITIONS, State
 from ._manager import DIALOG_CREATING, DialogManager, Extra2xx
 from ._message import Message, Request, Response
+from ._packets import Decoder, DecoderLimits, Payload
 from ._parser import DEFAULT_LIMITS, Limits, StreamParser, parse_message
+from ._pcap import CaptureError, CaptureReader, RawPacket, read_packets
 from ._prack import Reliable
+from ._replay import DialogRecord, Finding, Replayer, Transition, Wire
+from ._results import SCHEMA_VERSION, ReplayResult, iter_replay, replay
 from ._state import DialogId, DialogState
 from ._subscriptions import INVITE_USAGE, Subscription, Usage
 from ._uri import URI
@@ -49,9 +53,14 @@ __all__ = [
     "MACHINE",
     "REASONS",
     "RESPONSE_EFFECTS",
+    "SCHEMA_VERSION",
     "TRANSITIONS",
     "URI",
     "CSeq",
+    "CaptureError",
+    "CaptureReader",
+    "Decoder",
+    "DecoderLimits",
     "Dialog",
     "DialogConfirmed",
     "DialogCreated",
@@ -59,6 +68,7 @@ __all__ = [
     "DialogEvent",
     "DialogId",
     "DialogManager",
+    "DialogRecord",
     "DialogSet",
     "DialogSetDropped",
     "DialogState",
@@ -66,6 +76,7 @@ __all__ = [
     "Effect",
     "Event",
     "Extra2xx",
+    "Finding",
     "GlareError",
     "Headers",
     "IllegalTransition",
@@ -78,10 +89,14 @@ __all__ = [
     "NoSuchTransaction",
     "OutOfOrderError",
     "ParseError",
+    "Payload",
     "ProvisionalDiscarded",
     "RAck",
+    "RawPacket",
     "Reliable",
     "RemoteProtocolError",
+    "ReplayResult",
+    "Replayer",
     "Request",
     "Response",
     "RetryRequest",
@@ -94,15 +109,20 @@ __all__ = [
     "Subscription",
     "SubscriptionState",
     "TargetRefreshed",
+    "Transition",
     "Usage",
     "UsageCreated",
     "UsageEnded",
     "Via",
+    "Wire",
     "build_cancel",
     "build_in_dialog",
     "build_request",
     "build_response",
+    "iter_replay",
     "parse_message",
+    "read_packets",
+    "replay",
     "request_target",
     "response_effect",
 ]

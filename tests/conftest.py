@@ -21,3 +21,6 @@ DATA = Path(__file__).parent / "data"
 def invite_bytes() -> bytes:
     """The RFC 3665-style INVITE bundled for the README's main job."""
     return (DATA / "messages" / "invite.sip").read_bytes()
+
+
+pytest_plugins = ["pytester"]

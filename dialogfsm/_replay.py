@@ -264,9 +264,13 @@ class Replayer:
         self._events(side, events, wire, done)
 
     def _timers(self, side: _Endpoint, now: float, done: list[DialogRecord]) -> None:
-        due = side.manager.get_timer()
-        if due is not None and due <= now:
-            self._events(side, side.manager.handle_timer(now), None, done, at=due)
+        # one deadline at a time: each event keeps the time its own timer was due, so the
+        # moment a replay happens to look at the clock changes nothing
+        manager = side.manager
+        due = manager.get_timer()
+        while due is not None and due <= now:
+            self._events(side, manager.handle_timer(due), None, done, at=due)
+            due = manager.get_timer()
 
     def _check_target(self, side: _Endpoint, wire: Wire, request: Request) -> None:
         """RFC 3261 12.2.1.1: an ACK for a 2xx, and a BYE, go to the remote target through

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from ._replay import DialogRecord, Finding, Transition, replay_wires
-from ._sources import SourceCounts, open_source
+from ._sources import Shard, SourceCounts, open_source
 
 #: the version of the JSON layout :meth:`ReplayResult.to_json` writes
 SCHEMA_VERSION = 1
@@ -43,6 +43,17 @@ class ReplayResult:
             "sip_messages": self.sip_messages,
             "skipped": self.skipped,
         }
+
+
+def creation_order(record: DialogRecord) -> tuple[int, int]:
+    """Dialogs are listed in the order they were created (a stable sort keeps the sender's
+    before the receiver's when one packet creates both)."""
+    first = record.transitions[0]
+    return first.time_ns, first.packet or 0
+
+
+def finding_order(finding: Finding) -> tuple[int, int]:
+    return finding.time_ns, finding.packet or 0
 
 
 def time_text(time_ns: int) -> str:
@@ -90,12 +101,13 @@ def iter_replay(
     t1: float = 0.5,
     counts: SourceCounts | None = None,
     progress: Callable[[int], None] | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[DialogRecord | Finding]:
     """Stream the replay of the file at ``path``: each dialog when it ends (the live ones
     when the file ends) and each finding when it is found. Memory follows the live dialogs,
     not the file. ``counts`` (a :class:`SourceCounts`) fills as the file is read."""
     counts = counts if counts is not None else SourceCounts()
-    wires = open_source(path, counts, progress)
+    wires = open_source(path, counts, progress, shard)
     yield from replay_wires(wires, as_endpoint=as_endpoint, t1=t1)
 
 
@@ -116,7 +128,8 @@ def replay(
             findings.append(item)
         else:
             dialogs.append(item)
-    dialogs.sort(key=lambda d: (d.transitions[0].time_ns, d.transitions[0].packet or 0))
+    dialogs.sort(key=creation_order)
+    findings.sort(key=finding_order)
     return ReplayResult(
         dialogs, findings, counts.packets, counts.sip_messages, counts.skipped, counts.kind
     )

@@ -9,6 +9,8 @@ is plain text. Every reader streams: memory does not grow with the file.
 from __future__ import annotations
 
 import os
+import re
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -79,14 +81,40 @@ class _Progress:
         self._file.close()
 
 
+Shard = tuple[int, int]
+"""``(k, n)``: only the calls whose Call-ID hashes to ``k`` modulo ``n``."""
+_CALL_ID = re.compile(rb"\n(?:call-id|i)[ \t]*:[ \t]*([^\r\n]*)", re.IGNORECASE)
+
+
+def shard_of(call_id: bytes, n: int) -> int:
+    """The shard of a Call-ID: the same in every process (CRC-32, not ``hash``)."""
+    return zlib.crc32(call_id.strip()) % n
+
+
+def _raw_shard(data: bytes, n: int) -> int:
+    found = _CALL_ID.search(data)
+    return shard_of(found.group(1), n) if found is not None else 0
+
+
+def _in_shard(wire: Wire, shard: Shard | None) -> bool:
+    if shard is None:
+        return True
+    message = wire.message
+    call_id = message.call_id.encode() if message is not None else b""
+    return shard_of(call_id, shard[1]) == shard[0] if call_id else shard[0] == 0
+
+
 def open_source(
     path: str | os.PathLike[str],
     counts: SourceCounts,
     progress: Callable[[int], None] | None = None,
+    shard: Shard | None = None,
 ) -> Iterator[Wire]:
     """The SIP messages of the file at ``path``, in order; ``counts`` fills as it goes.
 
-    ``progress``, when given, is called with the number of bytes read each time.
+    ``progress``, when given, is called with the number of bytes read each time. ``shard``
+    keeps one share of the calls (``--jobs``): a datagram's Call-ID is found in its bytes,
+    so the other shares are never parsed.
     """
     file: BinaryIO = Path(path).open("rb")  # noqa: SIM115 (closed by the generator)
     try:
@@ -94,9 +122,10 @@ def open_source(
         source = _Progress(file, progress) if progress is not None else file
         if head[:4] in _CAPTURE_MAGIC:
             counts.kind = "capture"
-            for wire in _capture(source, counts):  # type: ignore[arg-type]
-                counts.sip_messages += 1
-                yield wire
+            for wire in _capture(source, counts, shard):  # type: ignore[arg-type]
+                if wire.transport == "UDP" or _in_shard(wire, shard):
+                    counts.sip_messages += 1
+                    yield wire
             return
         if looks_like_sipp_log(head):
             counts.kind = "sipp-log"
@@ -106,8 +135,9 @@ def open_source(
             wires = read_text(source)
         for wire in wires:
             counts.packets += 1
-            counts.sip_messages += 1
-            yield wire
+            if _in_shard(wire, shard):
+                counts.sip_messages += 1
+                yield wire
     finally:
         file.close()
 
@@ -117,7 +147,7 @@ def _address(address: tuple[str, int]) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def _capture(file: BinaryIO, counts: SourceCounts) -> Iterator[Wire]:
+def _capture(file: BinaryIO, counts: SourceCounts, shard: Shard | None) -> Iterator[Wire]:
     decoder = Decoder()
     parsers: dict[int, StreamParser | None] = {}  # None: a stream that cannot be framed
     # the same datagram seen twice within a moment: one frame captured on two interfaces
@@ -135,6 +165,8 @@ def _capture(file: BinaryIO, counts: SourceCounts) -> Iterator[Wire]:
                     counts.duplicates += 1
                     continue
                 recent[key] = now
+                if shard is not None and _raw_shard(payload.data, shard[1]) != shard[0]:
+                    continue
             yield from _wires(payload, parsers)
             counts.packets = decoder.counts.packets
     finally:

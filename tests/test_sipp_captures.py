@@ -239,3 +239,35 @@ def test_jobs_give_identical_results(name: str, capsys: pytest.CaptureFixture[st
     shared = capsys.readouterr().out
     assert shared == alone
     assert '"dialogs": [{' in alone
+
+
+ENDPOINTS = {
+    "uac-uas.pcap": ("127.0.0.1:5071", "127.0.0.1:5072", [CALL] * 3, [CALL] * 3),
+    "busy.pcap": ("127.0.0.1:5073", "127.0.0.1:5074", [], []),
+    "cancel.pcap": ("127.0.0.1:5075", "127.0.0.1:5076", ["early > terminated"] * 2,
+                    ["early > terminated"] * 2),
+    "forking.pcap": ("127.0.0.1:5077", "127.0.0.1:5078", [CALL, "early"],
+                     [CALL, "early > terminated"]),
+    "reinvite.pcap": ("127.0.0.1:5079", "127.0.0.1:5080", [CALL], [CALL]),
+    "tcp.pcap": ("127.0.0.1:5081", "127.0.0.1:5082", [CALL] * 2, [CALL] * 2),
+    "uac-uas.pcapng": ("127.0.0.1:5071", "127.0.0.1:5072", [CALL] * 2, [CALL] * 2),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(ENDPOINTS))
+def test_each_endpoint_alone_matches_the_observer(name: str) -> None:
+    """As each endpoint in turn (``--as``), a capture gives that UA the dialogs the flow
+    implies, with the same records the observer built for it."""
+    uac_at, uas_at, uac_paths, uas_paths = ENDPOINTS[name]
+    observed = replay(SIPP / name)
+    for at, role, paths in ((uac_at, "uac", uac_paths), (uas_at, "uas", uas_paths)):
+        alone = replay(SIPP / name, as_endpoint=at)
+        assert sorted(dialog_lines(alone)) == sorted(f"{role}: {p}" for p in paths)
+        mine = endpoints(observed, at)
+        assert [d.id for d in alone.dialogs] == [d.id for d in mine]
+        for a, b in zip(alone.dialogs, mine, strict=True):
+            assert a.states == b.states
+            sa, sb = a.state, b.state
+            assert (sa.local_seq, sa.remote_seq, sa.remote_target, sa.route_set) == (
+                sb.local_seq, sb.remote_seq, sb.remote_target, sb.route_set,
+            )  # fmt: skip

@@ -8,6 +8,7 @@ tests assert roles, states, sequence numbers, targets and route sets.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -15,8 +16,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+import dialogfsm
 from dialogfsm import DialogRecord, ReplayResult, replay
 from dialogfsm.cli import main
 from dialogfsm.pytest_plugin import assert_dialogs, assert_no_findings, dialog_lines
@@ -271,3 +274,18 @@ def test_each_endpoint_alone_matches_the_observer(name: str) -> None:
             assert (sa.local_seq, sa.remote_seq, sa.remote_target, sa.route_set) == (
                 sb.local_seq, sb.remote_seq, sb.remote_target, sb.route_set,
             )  # fmt: skip
+
+
+SCHEMA = json.loads((Path(dialogfsm.__file__).parent / "schema" / "replay-v1.json").read_text())
+
+
+@pytest.mark.parametrize("name", [*sorted(ENDPOINTS), "forking.uac.msg.log"])
+def test_json_report_matches_the_published_schema(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--json`` output validates against dialogfsm/schema/replay-v1.json (shipped with the
+    package), findings and timer-moved transitions included."""
+    main(["replay", str(SIPP / name), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    jsonschema.validate(report, SCHEMA)
+    assert report["version"] == SCHEMA["properties"]["version"]["const"]

@@ -1,6 +1,18 @@
 """dialogfsm: SIP dialogs (RFC 3261 section 12) tracked as a state machine, sans-IO."""
 
 from ._build import REASONS, build_request, build_response
+from ._diagram import (
+    DiagramError,
+    PathStep,
+    machine_graph,
+    machine_mermaid,
+    path_from_events,
+    path_graph,
+    path_mermaid,
+    path_of,
+    render,
+    write_diagrams,
+)
 from ._dialog import Dialog, build_cancel, build_in_dialog, request_target
 from ._dialogset import DialogSet, SetKey
 from ._errors import (
@@ -31,6 +43,7 @@ from ._events import (
 )
 from ._events import Event as DialogEvent
 from ._headers import Headers
+from ._ladder import Ladder, ladder, ladder_html, ladder_mermaid, ladder_svg
 from ._machine import MACHINE, TRANSITIONS, State
 from ._manager import DIALOG_CREATING, DialogManager, Extra2xx
 from ._message import Message, Request, Response
@@ -61,6 +74,7 @@ __all__ = [
     "CaptureReader",
     "Decoder",
     "DecoderLimits",
+    "DiagramError",
     "Dialog",
     "DialogConfirmed",
     "DialogCreated",
@@ -80,6 +94,7 @@ __all__ = [
     "GlareError",
     "Headers",
     "IllegalTransition",
+    "Ladder",
     "Limits",
     "LocalProtocolError",
     "Message",
@@ -89,6 +104,7 @@ __all__ = [
     "NoSuchTransaction",
     "OutOfOrderError",
     "ParseError",
+    "PathStep",
     "Payload",
     "ProvisionalDiscarded",
     "RAck",
@@ -120,9 +136,21 @@ __all__ = [
     "build_request",
     "build_response",
     "iter_replay",
+    "ladder",
+    "ladder_html",
+    "ladder_mermaid",
+    "ladder_svg",
+    "machine_graph",
+    "machine_mermaid",
     "parse_message",
+    "path_from_events",
+    "path_graph",
+    "path_mermaid",
+    "path_of",
     "read_packets",
+    "render",
     "replay",
     "request_target",
     "response_effect",
+    "write_diagrams",
 ]

@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._diagram import DiagramError, format_of, machine_graph, machine_mermaid, render
 from ._errors import DialogError, ParseError
+from ._ladder import ladder, ladder_html, ladder_mermaid, ladder_svg
 from ._message import Request, Response
 from ._parser import parse_message
 from ._report import print_table, run_replay
@@ -83,6 +85,65 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 1 if args.strict and report.findings else 0
 
 
+def _cmd_diagram(args: argparse.Namespace) -> int:
+    try:
+        fmt = args.format or (format_of(args.output) if args.output else "mermaid")
+        if args.output is None and fmt == "png" and sys.stdout.isatty():
+            print("error: PNG is not for a terminal: use -o FILE", file=sys.stderr)
+            return 2
+        data = render(machine_mermaid() if fmt == "mermaid" else machine_graph(),
+                      args.output, fmt)  # fmt: skip
+    except DiagramError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"{args.output}: error: {err.strerror}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def _cmd_ladder(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    out = Path(args.output) if args.output else None
+    suffix = out.suffix.lower() if out is not None else ".mmd"
+    if suffix not in (".svg", ".html", ".mmd", ".md"):
+        print(f"{out}: error: unknown format {suffix!r} (.svg, .html, .mmd or .md)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        names = dict(item.split("=", 1) for item in args.name)
+    except ValueError:
+        print("error: --name takes HOST:PORT=NAME", file=sys.stderr)
+        return 2
+    try:
+        diagram = ladder(path, call_id=args.call_id, dialog=args.dialog, names=names,
+                         as_endpoint=args.as_endpoint, max_messages=args.max_messages)  # fmt: skip
+    except OSError as err:
+        print(f"{path}: error: {err.strerror}", file=sys.stderr)
+        return 2
+    except (DialogError, ValueError) as err:
+        print(f"{path}: error: {err}", file=sys.stderr)
+        return 2
+    if not diagram.arrows:
+        print(f"{path}: error: no SIP message to draw", file=sys.stderr)
+        return 1
+    if suffix == ".svg":
+        text = ladder_svg(diagram)
+    elif suffix == ".html":
+        text = ladder_html(diagram)
+    else:
+        text = ladder_mermaid(diagram)
+        if suffix == ".md":
+            text = f"```mermaid\n{text}```\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per job."""
     parser = argparse.ArgumentParser(
@@ -110,6 +171,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replay in N processes, each taking a share of the Call-IDs "
                         "(same results, faster on several cores)")  # fmt: skip
     replay.set_defaults(func=_cmd_replay)
+    ladder_cmd = sub.add_parser(
+        "ladder", help="draw a capture, SIPp log or text file as a ladder (sequence) diagram"
+    )
+    ladder_cmd.add_argument("file", help="the capture or log to draw")
+    ladder_cmd.add_argument("-o", "--output", metavar="FILE",
+                            help="write FILE: .svg, .html (a page holding the SVG), .mmd or "
+                            ".md (Mermaid); without it, Mermaid on standard output")  # fmt: skip
+    ladder_cmd.add_argument("--call-id", metavar="ID", help="only this call's messages")
+    ladder_cmd.add_argument("--dialog", metavar="TAG",
+                            help="only the dialog of this tag (From or To tag)")  # fmt: skip
+    ladder_cmd.add_argument("--name", action="append", default=[], metavar="HOST:PORT=NAME",
+                            help="show an endpoint by name (repeat for each)")  # fmt: skip
+    ladder_cmd.add_argument("--as", dest="as_endpoint", metavar="HOST:PORT",
+                            help="replay as this endpoint (only its state changes)")  # fmt: skip
+    ladder_cmd.add_argument("--max-messages", type=int, metavar="N",
+                            help="draw the first N messages only")  # fmt: skip
+    ladder_cmd.set_defaults(func=_cmd_ladder)
+    diagram = sub.add_parser("diagram", help="draw the dialog state machine (Mermaid, SVG or PNG)")
+    diagram.add_argument("-o", "--output", metavar="FILE",
+                         help="write to FILE (default: standard output)")  # fmt: skip
+    diagram.add_argument("--format", choices=["mermaid", "svg", "png"],
+                         help="default: FILE's suffix (.mmd .svg .png), else mermaid")  # fmt: skip
+    diagram.set_defaults(func=_cmd_diagram)
     return parser
 
 

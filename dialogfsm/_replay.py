@@ -45,8 +45,9 @@ if TYPE_CHECKING:
 
 Message = Request | Response
 _RFC = re.compile(r"RFC \d{4}(?: \d+(?:\.\d+)*)?")
-#: how many ended dialog ids each endpoint remembers, to tell "terminated" from "unknown"
-_REMEMBERED = 4096
+#: how many ended dialogs a replay remembers (all endpoints together), to tell a request in
+#: a terminated dialog from one of a dialog that began before the capture
+_REMEMBERED = 8192
 #: capture seconds between sweeps that fire every endpoint's timers
 _SWEEP_S = 1.0
 
@@ -130,14 +131,13 @@ def _label(message: Message | None, reason: str = "") -> str:
 
 
 class _Endpoint:
-    """One endpoint's manager, its live records and the dialogs it ended lately."""
+    """One endpoint's manager."""
 
-    __slots__ = ("ended", "manager", "name")
+    __slots__ = ("manager", "name")
 
     def __init__(self, name: str, t1: float) -> None:
         self.name = name
         self.manager = DialogManager(t1=t1)
-        self.ended: OrderedDict[DialogId, None] = OrderedDict()
 
 
 class Replayer:
@@ -155,6 +155,7 @@ class Replayer:
         self._endpoints: dict[str, _Endpoint] = {}
         self._proxies: set[str] = set()
         self._live: dict[int, DialogRecord] = {}  # id(dialog) -> its record
+        self._ended: OrderedDict[tuple[str, DialogId], None] = OrderedDict()
         self._last_sweep = 0.0
         self._now_ns = 0
 
@@ -226,7 +227,8 @@ class Replayer:
                 # a request of a dialog the sender no longer (or never) had: the receiver
                 # reports it; as one endpoint, the sender does
                 key = DialogId(message.call_id, message.from_.tag or "", message.to.tag)
-                if self.as_endpoint is not None and key in side.ended and message.method != "ACK":
+                ended = (side.name, key) in self._ended
+                if self.as_endpoint is not None and ended and message.method != "ACK":
                     text = f"{message.method} sent in a terminated dialog {key}"
                     self._find("RFC 3261 12.2.2", wire, text, side.name)
                 return
@@ -249,7 +251,7 @@ class Replayer:
         except NoSuchDialog as err:
             assert isinstance(message, Request)
             key = DialogId(message.call_id, message.to.tag or "", message.from_.tag or "")
-            if key in side.ended:
+            if (side.name, key) in self._ended:
                 text = f"{message.method} in a terminated dialog {key} (at {side.name})"
                 self._find("RFC 3261 12.2.2", wire, text, wire.src)
             del err  # a dialog that began before the capture is no finding
@@ -322,9 +324,10 @@ class Replayer:
                     continue
                 label = _label(event.message, event.reason)
                 found.transitions.append(Transition("terminated", time_ns, packet, label))
-                side.ended[event.dialog.id] = None
-                if len(side.ended) > _REMEMBERED:
-                    side.ended.popitem(last=False)
+                ended = self._ended
+                ended[side.name, event.dialog.id] = None
+                if len(ended) > _REMEMBERED:
+                    ended.popitem(last=False)
                 if side.name not in self._proxies:
                     done.append(found)
             elif isinstance(event, SendBye) and event.message is None:

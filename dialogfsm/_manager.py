@@ -265,9 +265,10 @@ class DialogManager(UsageRules):
         self, request: Request, now: float, tls: bool, events: list[Event]
     ) -> None:
         """A request of no live dialog: a dialog-creating one, or a NOTIFY that overtook
-        the 2xx to our SUBSCRIBE; anything else with a To tag gets 481."""
+        the 2xx to our SUBSCRIBE; anything else with a To tag gets 481, and so does a BYE
+        without one (RFC 3261 15.1.2: a BYE that matches no dialog)."""
         method = request.method
-        if request.to.tag is None:
+        if request.to.tag is None and method != "BYE":
             if method in DIALOG_CREATING:
                 if method in SUBSCRIBING:
                     event_of(request, sent=False)  # 400 without Event or Refer-To
@@ -277,7 +278,7 @@ class DialogManager(UsageRules):
         if method == "ACK":  # RFC 3261 12.2.2: an ACK that matches nothing is absorbed
             return
         if method == "NOTIFY":  # RFC 6665 4.1.2.4: a NOTIFY may come before the 2xx
-            creating = self._notify_sets.get((request.call_id, request.to.tag))
+            creating = self._notify_sets.get((request.call_id, request.to.tag or ""))
             if creating is not None:
                 self._notify_creates(creating, request, tls, now, events)
                 return
@@ -380,6 +381,7 @@ class DialogManager(UsageRules):
             return
         move(dialog, "success", events, response)
         if request.method == "INVITE":
+            dialog.remote_pending = None  # RFC 3261 14.2: the INVITE is answered
             self._await_ack(dialog, response.cseq.number, now)
         elif dialog.subscriptions:  # RFC 6665 4.2.1: the notifier's subscription begins
             self._accept(dialog, dialog.subscriptions[0], response, now, events)
@@ -492,6 +494,8 @@ class DialogManager(UsageRules):
         now: float,
         events: list[Event],
     ) -> None:
+        if dialog.local_pending == (response.cseq.number, "INVITE"):
+            dialog.local_pending = None  # RFC 3261 14.1: the INVITE has its final response
         newly_confirmed = dialog.state is not _CONFIRMED
         if newly_confirmed:
             if dialog.state is _EARLY:

@@ -255,7 +255,15 @@ class DialogStore:
             return None
         request = dialog_set.request
         dialog = Dialog(_NONE, state, caller, request.cseq.number, dialog_set)
-        if request.method != "INVITE":  # RFC 6665, RFC 3515: a subscription-only dialog
+        if request.method == "INVITE":
+            # RFC 3261 14.1, 14.2: the INVITE that made the dialog is in progress until
+            # its final response: no re-INVITE may cross it, either way
+            pending = (request.cseq.number, "INVITE")
+            if caller:
+                dialog.local_pending = pending
+            else:
+                dialog.remote_pending = pending
+        else:  # RFC 6665, RFC 3515: a subscription-only dialog
             event = event_of(request, sent=caller)
             subscription = new_subscription(request, event, caller, first=True)
             dialog.refers = (1 if caller else 2) if request.method == "REFER" else 0

@@ -6,15 +6,17 @@ import random
 
 import pytest
 from pair import BOB_CONTACT, Pair, kinds, of, wire
-from test_manager import BOB_VIA, established, snapshot
+from test_manager import BOB_VIA, call_id_of, established, snapshot
 
 from dialogfsm import (
     DialogManager,
     GlareError,
     LocalProtocolError,
+    NoSuchDialog,
     RetryRequest,
     State,
     TargetRefreshed,
+    build_request,
     build_response,
 )
 
@@ -148,3 +150,43 @@ def test_crossing_updates_get_491() -> None:
     with pytest.raises(GlareError) as info:
         p.uac.receive(wire(from_bob), now=1)
     assert info.value.status_hint == 491
+
+
+def test_no_reinvite_may_cross_the_initial_invite() -> None:
+    """RFC 3261 14.1, 14.2: the INVITE that created an early dialog is in progress until its
+    final response: the UAC may not send a re-INVITE in the early dialog, and the UAS
+    answers one with 500 and Retry-After; an UPDATE is allowed (RFC 3311 5.1); after the
+    2xx a re-INVITE is fine."""
+    p = Pair(uas=DialogManager(rng=random.Random(3)))
+    inv = p.invite()
+    p.alice_sends(inv)
+    p.bob_sends(p.answer(inv, 183))
+    alice, bob = p.dialogs(call_id_of(p, inv))
+    early = alice.request("INVITE", via=p.via())
+    with pytest.raises(LocalProtocolError, match=r"14\.1"):
+        p.uac.send(early, now=0)
+    before = snapshot(p.uas)
+    with pytest.raises(GlareError) as caught:
+        p.uas.receive(wire(early), now=0)
+    assert (caught.value.status_hint, caught.value.retry_after is not None) == (500, True)
+    assert snapshot(p.uas) == before
+    update = alice.request("UPDATE", via=p.via())
+    p.alice_sends(update)
+    p.bob_sends(build_response(update, 200))
+    ok = p.answer(inv, 200)
+    p.bob_sends(ok)
+    p.alice_sends(alice.ack(ok, via=p.via()))
+    p.alice_sends(alice.request("INVITE", via=p.via()))  # no error now
+    assert bob.remote_pending is not None
+
+
+def test_bye_without_a_to_tag_matches_no_dialog() -> None:
+    """RFC 3261 15.1.2: a BYE that matches no dialog gets 481, also one without a To tag."""
+    p = Pair()
+    stray = build_request(
+        "BYE", "sip:bob@biloxi.example.com", call_id="stray@x", from_="<sip:a@x>;tag=1",
+        to="<sip:bob@biloxi.example.com>", cseq=2, via=p.via(),
+    )  # fmt: skip
+    with pytest.raises(NoSuchDialog):
+        p.uas.receive(wire(stray), now=0)
+    assert not p.uas.dialog_sets

@@ -8,8 +8,13 @@ creation, findings by time.
 
 from __future__ import annotations
 
+import contextlib
+import heapq
+import itertools
+import json
 import os
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import IO, Any
 
@@ -50,72 +55,169 @@ class Report:
                 "skipped": self.skipped}  # fmt: skip
 
 
-_Part = tuple[list[tuple[tuple[int, int], JSON]], list[tuple[tuple[int, int, str], JSON]], JSON]
+#: items a process sorts in memory before it spills them to a run file
+_CHUNK = 50_000
+Key = list[int | str]
 
 
-def replay_part(
-    path: str, as_endpoint: str | None, k: int, n: int, progress: bool = False
+class _Spill:
+    """An external sort: items go to sorted run files of ``_CHUNK`` items each, so a replay
+    of any length keeps a bounded number in memory; ``heapq.merge`` reads them back."""
+
+    def __init__(self, directory: str, name: str) -> None:
+        self._directory = directory
+        self._name = name
+        self._buffer: list[tuple[Key, str]] = []
+        self.runs: list[str] = []
+
+    def add(self, key: Key, item: JSON) -> None:
+        self._buffer.append((key, json.dumps(item)))
+        if len(self._buffer) >= _CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._buffer:
+            return
+        self._buffer.sort(key=lambda pair: pair[0])  # stable: replay order among equals
+        path = os.path.join(self._directory, f"{self._name}-{len(self.runs)}.jsonl")
+        with open(path, "w", encoding="utf-8") as file:
+            for key, text in self._buffer:
+                file.write(f"{json.dumps(key)}\t{text}\n")
+        self.runs.append(path)
+        self._buffer = []
+
+
+def _read_run(path: str) -> Iterator[tuple[Key, str]]:
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            key, _, text = line.rstrip("\n").partition("\t")
+            yield json.loads(key), text
+
+
+def _merged(runs: list[str]) -> Iterator[str]:
+    """The items of sorted runs, in key order; equal keys keep the order of the runs."""
+    for _, text in heapq.merge(*(_read_run(r) for r in runs), key=lambda pair: pair[0]):
+        yield text
+
+
+_Part = tuple[list[str], list[str], JSON]
+
+
+def replay_part(  # noqa: PLR0917 (ProcessPoolExecutor.map passes them by position)
+    path: str, as_endpoint: str | None, k: int, n: int, directory: str, progress: bool = False
 ) -> _Part:
-    """Replay share ``k`` of ``n`` of the calls in ``path`` (all of them when ``n`` is 1)."""
+    """Replay share ``k`` of ``n`` of the calls in ``path`` (all of them when ``n`` is 1)
+    into sorted run files in ``directory``: dialogs by creation, findings by time."""
     counts = SourceCounts()
-    dialogs: list[tuple[tuple[int, int], JSON]] = []
-    findings: list[tuple[tuple[int, int, str], JSON]] = []
+    dialogs = _Spill(directory, f"dialogs-{k}")
+    findings = _Spill(directory, f"findings-{k}")
     advance = _progress(os.path.getsize(path)) if progress else None
     shard = (k, n) if n > 1 else None
     for item in iter_replay(path, as_endpoint=as_endpoint, counts=counts, progress=advance,
                             shard=shard):  # fmt: skip
         if isinstance(item, Finding):
-            findings.append(((*finding_order(item), item.text), finding_json(item)))
+            findings.add([*finding_order(item), item.text], finding_json(item))
         else:
-            dialogs.append((creation_order(item), dialog_json(item)))
-    dialogs.sort(key=lambda pair: pair[0])
-    findings.sort(key=lambda pair: pair[0])
-    return dialogs, findings, attrs.asdict(counts)
+            dialogs.add(list(creation_order(item)), dialog_json(item))
+    dialogs.flush()
+    findings.flush()
+    return dialogs.runs, findings.runs, attrs.asdict(counts)
+
+
+@attrs.define
+class _Merged:
+    dialogs: Iterator[str]
+    findings: Iterator[str]
+    packets: int
+    sip_messages: int
+    skipped: int
+    source: str
+
+
+@contextlib.contextmanager
+def replayed(
+    path: str | os.PathLike[str], *, as_endpoint: str | None, jobs: int, progress: bool
+) -> Iterator[_Merged]:
+    """Replay ``path`` in ``jobs`` processes (1: in this one); the merged report streams
+    its dialogs and findings as JSON texts, from sorted run files on disk."""
+    name = os.fspath(path)
+    with tempfile.TemporaryDirectory(prefix="dialogfsm-") as directory:
+        if jobs == 1:
+            parts = [replay_part(name, as_endpoint, 0, 1, directory, progress)]
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                parts = list(pool.map(replay_part, [name] * jobs, [as_endpoint] * jobs,
+                                      range(jobs), [jobs] * jobs, [directory] * jobs))  # fmt: skip
+        counts = parts[0][2]
+        # runs in share order: equal keys only ever come from one call, so from one share
+        yield _Merged(
+            _merged([r for part in parts for r in part[0]]),
+            _merged([r for part in parts for r in part[1]]),
+            counts["packets"], sum(part[2]["sip_messages"] for part in parts),
+            counts["skipped"], counts["kind"],
+        )  # fmt: skip
 
 
 def run_replay(
     path: str | os.PathLike[str], *, as_endpoint: str | None, jobs: int, progress: bool
 ) -> Report:
-    """Replay ``path`` in ``jobs`` processes (1: in this one) and merge the parts."""
-    name = os.fspath(path)
-    if jobs == 1:
-        parts = [replay_part(name, as_endpoint, 0, 1, progress)]
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            parts = list(pool.map(replay_part, [name] * jobs, [as_endpoint] * jobs,
-                                  range(jobs), [jobs] * jobs))  # fmt: skip
-    # a stable sort of the parts in share order: equal keys only ever come from one call,
-    # so from one share, where they are already in replay order
-    dialogs = sorted((d for part in parts for d in part[0]), key=lambda pair: pair[0])
-    findings = sorted((f for part in parts for f in part[1]), key=lambda pair: pair[0])
-    counts = parts[0][2]
-    return Report(
-        [d for _, d in dialogs], [f for _, f in findings], counts["packets"],
-        sum(part[2]["sip_messages"] for part in parts), counts["skipped"], counts["kind"],
-    )  # fmt: skip
+    """The merged report held in memory (for small captures and tests)."""
+    with replayed(path, as_endpoint=as_endpoint, jobs=jobs, progress=progress) as merged:
+        return Report(
+            [json.loads(d) for d in merged.dialogs], [json.loads(f) for f in merged.findings],
+            merged.packets, merged.sip_messages, merged.skipped, merged.source,
+        )  # fmt: skip
 
 
-def print_table(report: Report, out: IO[str]) -> None:
-    """The dialogs as a table, then the findings, then the counts."""
+def write_json(merged: _Merged, out: IO[str]) -> None:
+    """The report in the versioned JSON layout, written as it is read (bounded memory)."""
+    out.write(f'{{"version": {SCHEMA_VERSION}, "dialogs": [')
+    for i, text in enumerate(merged.dialogs):
+        out.write(text if i == 0 else ", " + text)
+    out.write('], "findings": [')
+    for i, text in enumerate(merged.findings):
+        out.write(text if i == 0 else ", " + text)
+    out.write(f'], "packets": {merged.packets}, "sip_messages": {merged.sip_messages}, '
+              f'"skipped": {merged.skipped}}}\n')  # fmt: skip
+
+
+#: rows the terminal table shows before it says how many more there are
+TABLE_ROWS = 1000
+
+
+def print_table(merged: _Merged, out: IO[str]) -> None:
+    """The dialogs as a table (the first ``TABLE_ROWS``), the findings, the counts."""
     console = Console(file=out, highlight=False, soft_wrap=False,
                       width=None if out.isatty() else 160)  # fmt: skip
-    table = Table(title=f"{len(report.dialogs)} dialogs", title_justify="left")
+    rows: list[JSON] = []
+    total = 0
+    for text in merged.dialogs:
+        total += 1
+        if total <= TABLE_ROWS:
+            rows.append(json.loads(text))
+    table = Table(title=f"{total} dialogs", title_justify="left")
     for column in ("endpoint", "role", "Call-ID", "local tag", "remote tag", "states",
                    "local/remote seq"):  # fmt: skip
         table.add_column(column, overflow="fold", no_wrap=column == "states")
-    for d in report.dialogs:
+    for d in rows:
         seqs = "/".join("-" if v is None else str(v) for v in (d["local_seq"], d["remote_seq"]))
         table.add_row(d["endpoint"], d["role"], d["call_id"], d["local_tag"], d["remote_tag"],
                       " → ".join(d["states"]), seqs)  # fmt: skip
     console.print(table)
-    if report.findings:
-        console.print(f"[bold]{len(report.findings)} findings[/bold]")
-        for f in report.findings:
+    if total > TABLE_ROWS:
+        console.print(f"... and {total - TABLE_ROWS} more dialogs (--json lists them all)")
+    findings = [json.loads(f) for f in itertools.islice(merged.findings, TABLE_ROWS)]
+    more = sum(1 for _ in merged.findings)
+    if findings:
+        console.print(f"[bold]{len(findings) + more} findings[/bold]")
+        for f in findings:
             where = f"packet {f['packet']}" if f["packet"] is not None else "timer"
             console.print(f"  {f['rfc']}  {where}  {f['time']}  {f['text']}", markup=False)
-    unit = "packets" if report.source == "capture" else "messages"
-    console.print(f"{report.packets} {unit}, {report.sip_messages} SIP messages, "
-                  f"{report.skipped} skipped ({report.source})")  # fmt: skip
+    if more:
+        console.print(f"  ... and {more} more findings (--json lists them all)")
+    unit = "packets" if merged.source == "capture" else "messages"
+    console.print(f"{merged.packets} {unit}, {merged.sip_messages} SIP messages, "
+                  f"{merged.skipped} skipped ({merged.source})")  # fmt: skip
 
 
 def _progress(total: int) -> Callable[[int], None]:

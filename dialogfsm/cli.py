@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ._diagram import DiagramError, format_of, machine_graph, machine_mermaid, render
@@ -13,7 +12,7 @@ from ._errors import DialogError, ParseError
 from ._ladder import ladder, ladder_html, ladder_mermaid, ladder_svg
 from ._message import Request, Response
 from ._parser import parse_message
-from ._report import print_table, run_replay
+from ._report import print_table, replayed, write_json
 from ._results import SCHEMA_VERSION
 
 #: files this big get a progress bar (when standard error is a terminal)
@@ -60,6 +59,22 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     return status
 
 
+class _Counted:
+    """An iterator that counts what passed through it."""
+
+    def __init__(self, items: Iterator[str]) -> None:
+        self._items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        item = next(self._items)
+        self.count += 1
+        return item
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
@@ -72,17 +87,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return 2
     show_progress = args.jobs == 1 and size >= _PROGRESS_BYTES and sys.stderr.isatty()
     try:
-        report = run_replay(path, as_endpoint=args.as_endpoint, jobs=args.jobs,
-                            progress=show_progress)  # fmt: skip
+        with replayed(path, as_endpoint=args.as_endpoint, jobs=args.jobs,
+                      progress=show_progress) as merged:  # fmt: skip
+            findings = _Counted(merged.findings)
+            merged.findings = findings
+            if args.json:
+                write_json(merged, sys.stdout)
+            else:
+                print_table(merged, sys.stdout)
     except (DialogError, OSError) as err:
         print(f"{path}: error: {err}", file=sys.stderr)
         return 2
-    if args.json:
-        json.dump(report.to_json(), sys.stdout)
-        sys.stdout.write("\n")
-    else:
-        print_table(report, sys.stdout)
-    return 1 if args.strict and report.findings else 0
+    return 1 if args.strict and findings.count else 0
 
 
 def _cmd_diagram(args: argparse.Namespace) -> int:

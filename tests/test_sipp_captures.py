@@ -20,6 +20,7 @@ import jsonschema
 import pytest
 
 import dialogfsm
+import dialogfsm._report as report_module
 from dialogfsm import DialogRecord, ReplayResult, replay
 from dialogfsm.cli import main
 from dialogfsm.pytest_plugin import assert_dialogs, assert_no_findings, dialog_lines
@@ -289,3 +290,16 @@ def test_json_report_matches_the_published_schema(
     report = json.loads(capsys.readouterr().out)
     jsonschema.validate(report, SCHEMA)
     assert report["version"] == SCHEMA["properties"]["version"]["const"]
+
+
+def test_reports_spill_to_disk_in_the_same_order(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The replay command sorts its report on disk in runs of bounded size (so a long
+    capture's report does not sit in memory): runs of 2 items give the same report."""
+    assert main(["replay", str(SIPP / "uac-uas.pcap"), "--json"]) == 0
+    whole = capsys.readouterr().out
+    monkeypatch.setattr(report_module, "_CHUNK", 2)
+    for jobs in ("1", "2"):
+        assert main(["replay", str(SIPP / "uac-uas.pcap"), "--json", "--jobs", jobs]) == 0
+        assert capsys.readouterr().out == whole

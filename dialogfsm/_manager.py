@@ -32,7 +32,7 @@ from ._events import (
     SendBye,
     SendPrack,
 )
-from ._machine import State, move
+from ._machine import move
 from ._matching import (
     check_bye_allowed,
     check_may_send,
@@ -40,10 +40,10 @@ from ._matching import (
     set_key,
     tls_of,
 )
-from ._message import Request, Response
+from ._message import Message, Request, Response
 from ._prack import check_send, is_reliable, next_rseq
 from ._state import DialogId
-from ._store import DIALOG_CREATING, Extra2xx, _Timer
+from ._store import _CONFIRMED, _EARLY, _NONE, DIALOG_CREATING, Extra2xx, _Timer
 from ._subscriptions import (
     INVITE_USAGE,
     SUBSCRIBING,
@@ -56,10 +56,6 @@ from ._subscriptions import (
 )
 from ._usage_rules import UsageRules, _prack_received, _sent_reliable, _sub_timeout
 from ._usages import SUBSCRIPTION_METHODS, Effect, response_effect
-
-Message = Request | Response
-# module constants: an Enum member read through its class costs a descriptor call
-_NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 
 __all__ = ["DIALOG_CREATING", "DialogManager", "Extra2xx"]
 

@@ -222,8 +222,9 @@ class Replayer:
     def _send(
         self, side: _Endpoint, wire: Wire, message: Message, now: float, done: list[DialogRecord]
     ) -> None:
-        if isinstance(message, Request):
-            if message.to.tag is not None and side.manager.find(message, sent=True) is None:
+        if isinstance(message, Request) and message.to.tag is not None:
+            dialog = side.manager.find(message, sent=True)
+            if dialog is None:
                 # a request of a dialog the sender no longer (or never) had: the receiver
                 # reports it; as one endpoint, the sender does
                 key = DialogId(message.call_id, message.from_.tag or "", message.to.tag)
@@ -233,7 +234,7 @@ class Replayer:
                     self._find("RFC 3261 12.2.2", wire, text, side.name)
                 return
             if message.method in ("ACK", "BYE"):
-                self._check_target(side, wire, message)
+                self._check_target(side, wire, message, dialog)
         try:
             events = side.manager.send(message, now=now)
         except LocalProtocolError as err:
@@ -274,12 +275,9 @@ class Replayer:
             self._events(side, manager.handle_timer(due), None, done, at=due)
             due = manager.get_timer()
 
-    def _check_target(self, side: _Endpoint, wire: Wire, request: Request) -> None:
-        """RFC 3261 12.2.1.1: an ACK for a 2xx, and a BYE, go to the remote target through
-        the route set (loose or strict routing)."""
-        dialog = side.manager.find(request, sent=True)
-        if dialog is None:
-            return  # an ACK for a non-2xx is hop-by-hop; a BYE of no dialog fails elsewhere
+    def _check_target(self, side: _Endpoint, wire: Wire, request: Request, dialog: Dialog) -> None:
+        """RFC 3261 12.2.1.1: an ACK for a 2xx, and a BYE, go to the remote target of their
+        dialog through its route set (loose or strict routing)."""
         uri, route = request_target(dialog.dialog_state)
         if request.uri != uri:
             self._find("RFC 3261 12.2.1.1", wire, f"{request.method} Request-URI "

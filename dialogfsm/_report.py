@@ -31,6 +31,7 @@ from ._results import (
     finding_json,
     finding_order,
     iter_replay,
+    report_json,
 )
 from ._sources import SourceCounts
 
@@ -50,9 +51,8 @@ class Report:
 
     def to_json(self) -> JSON:
         """The versioned layout the README documents."""
-        return {"version": SCHEMA_VERSION, "dialogs": self.dialogs, "findings": self.findings,
-                "packets": self.packets, "sip_messages": self.sip_messages,
-                "skipped": self.skipped}  # fmt: skip
+        return report_json(self.dialogs, self.findings, self.packets, self.sip_messages,
+                           self.skipped)  # fmt: skip
 
 
 #: items a process sorts in memory before it spills them to a run file

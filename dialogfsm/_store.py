@@ -34,7 +34,7 @@ from ._matching import (
     set_key,
     tag_in_set,
 )
-from ._message import Request, Response
+from ._message import Message, Request, Response
 from ._state import DialogId, DialogState
 from ._subscriptions import (
     SUBSCRIBING,
@@ -47,7 +47,6 @@ from ._timers import TimerHeap
 from ._uri import URI
 from ._usages import RESPONSE_EFFECTS, Effect
 
-Message = Request | Response
 # module constants: an Enum member read through its class costs a descriptor call
 _NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 

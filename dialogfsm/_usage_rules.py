@@ -21,11 +21,11 @@ from ._events import (
     UsageCreated,
     UsageEnded,
 )
-from ._machine import State, move
-from ._message import Request, Response
+from ._machine import move
+from ._message import Message, Request, Response
 from ._prack import Arrival, Reliable, classify, match_prack
 from ._state import DialogState
-from ._store import DialogStore, _Timer
+from ._store import _CONFIRMED, DialogStore, _Timer
 from ._subscriptions import (
     DEFAULT_EXPIRES,
     INVITE_USAGE,
@@ -42,10 +42,6 @@ from ._subscriptions import (
     refer_sub_false,
 )
 from ._usages import Effect, response_effect
-
-Message = Request | Response
-# module constants: an Enum member read through its class costs a descriptor call
-_NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 
 
 class UsageRules(DialogStore):

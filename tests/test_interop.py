@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_sipp_captures import need
+from tools import need, stop
 
 from dialogfsm import Request, Response, build_request, build_response, parse_message
 
@@ -100,13 +100,7 @@ def started(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
         try:
             yield proc
         finally:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc)
 
 
 def finished(proc: subprocess.Popen[bytes], timeout: float = 45) -> int:

@@ -9,15 +9,13 @@ tests assert roles, states, sequence numbers, targets and route sets.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
 import subprocess
 import time
 from pathlib import Path
 
 import jsonschema
 import pytest
+from tools import need, stop
 
 import dialogfsm
 import dialogfsm._report as report_module
@@ -172,16 +170,6 @@ def test_sipp_log_and_capture_agree() -> None:
 
 
 # -- a fresh call ---------------------------------------------------------------------------
-def need(tool: str) -> str:
-    """A tool's path; a missing one skips outside CI and fails in it."""
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail(f"{tool} is required in CI (.ci/run installs sip-tester and tshark)")
-        pytest.skip(f"{tool} is not installed")
-    return path
-
-
 def test_a_fresh_sipp_call_captured_and_replayed(tmp_path: Path) -> None:
     """SIPp uas and uac on loopback now, captured with dumpcap, replayed: one dialog at
     each end, early, confirmed, terminated. Every process started here is stopped here."""
@@ -218,13 +206,7 @@ def test_a_fresh_sipp_call_captured_and_replayed(tmp_path: Path) -> None:
         time.sleep(0.3)
     finally:
         for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc)
     result = replay(pcap)
     assert_dialogs(result, [f"127.0.0.1:{ports[0]} uac: {CALL}",
                             f"127.0.0.1:{ports[1]} uas: {CALL}"],

@@ -1170,11 +1170,12 @@ def rss() -> int | None:
 
 
 def clear_memos() -> None:
-    """Empty dialogfsm's bounded memo caches (``functools.lru_cache`` in its modules)."""
+    """Empty dialogfsm's bounded memo caches (``functools.lru_cache`` in its modules, and
+    other objects with its ``cache_clear``)."""
     for name, module in list(sys.modules.items()):
         if name == "dialogfsm" or name.startswith("dialogfsm."):
             for value in list(vars(module).values()):
-                clear = getattr(value, "cache_clear", None)
+                clear = None if isinstance(value, type) else getattr(value, "cache_clear", None)
                 if callable(clear):
                     clear()
 

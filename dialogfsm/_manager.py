@@ -500,7 +500,7 @@ class DialogManager(UsageRules):
                 state = dialog.dialog_state
                 state.route_set = uac_route_set(response)
                 if response.contact:
-                    state.remote_target = response.contact[0].uri.compact()
+                    state.remote_target = response.contact[0].uri
             move(dialog, "success", events, response)
         events.append(SendAck(dialog, response))
         if dialog_set.confirmed_at is None:

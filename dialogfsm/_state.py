@@ -14,6 +14,30 @@ import attrs
 from ._uri import URI
 from ._values import NameAddr
 
+#: route sets in use, by the identity of their entries (see ``shared_route_set``)
+_ROUTE_SETS: dict[tuple[int, ...], tuple[NameAddr, ...]] = {}
+_MAX_ROUTE_SETS = 4096
+
+
+def shared_route_set(routes: tuple[NameAddr, ...]) -> tuple[NameAddr, ...]:
+    """An equal route set that other dialogs may already hold.
+
+    Every dialog through the same proxies has the same route set, and keeps it for life.
+    The parser hands out one ``NameAddr`` per Record-Route text (its memo), so equal route
+    sets are found by the identity of their entries: a hit is the very same objects, as
+    the stored tuple keeps them alive. Saves a tuple per dialog; the table is bounded.
+    """
+    if len(routes) < 2:
+        return routes
+    key = tuple(map(id, routes))
+    found = _ROUTE_SETS.get(key)
+    if found is not None:
+        return found
+    if len(_ROUTE_SETS) >= _MAX_ROUTE_SETS:
+        _ROUTE_SETS.clear()
+    _ROUTE_SETS[key] = routes
+    return routes
+
 
 class DialogId(NamedTuple):
     """RFC 3261 12: Call-ID plus local and remote tags; a frozen, hashable value.
@@ -73,10 +97,9 @@ class DialogState:
     ) -> DialogState:
         """A record whose ``id`` agrees with its Call-ID and tags (not early until the
         machine says so)."""
-        # URIs are kept compact (text only): a dialog lives long, and reads them rarely
         return cls(
             DialogId(call_id, local_tag, remote_tag), call_id, local_tag, remote_tag,
-            local_seq, remote_seq, local_uri.compact(), remote_uri.compact(),
-            None if remote_target is None else remote_target.compact(), route_set,
+            local_seq, remote_seq, local_uri, remote_uri, remote_target,
+            shared_route_set(route_set),
             secure, False,
         )  # fmt: skip

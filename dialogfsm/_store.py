@@ -253,7 +253,7 @@ class DialogStore:
         if state.id in self._dialogs:
             return None
         request = dialog_set.request
-        dialog = Dialog(_NONE, state, caller, request.cseq.number, dialog_set)
+        dialog = Dialog.create(state, request.cseq.number, dialog_set, caller=caller)
         if request.method == "INVITE":
             # RFC 3261 14.1, 14.2: the INVITE that made the dialog is in progress until
             # its final response: no re-INVITE may cross it, either way
@@ -315,7 +315,7 @@ class DialogStore:
         state = dialog.dialog_state
         old = state.remote_target
         if old is None or str(old) != str(target):
-            state.remote_target = target = target.compact()
+            state.remote_target = target
             events.append(TargetRefreshed(dialog, message, old, target))
 
     def _timer_live(self, timer: _Timer) -> bool:

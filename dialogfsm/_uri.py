@@ -46,6 +46,30 @@ def _bad(text: str, where: str) -> NoReturn:
     raise ParseError(f"malformed URI {text[:60]!r}", where)
 
 
+class _SplitCache(dict[str, tuple[Any, ...]]):
+    """URI text -> its regex groups (2 or 6), then its parts once split (8).
+
+    A URI object holds only its text, so a dialog that keeps three URIs for hours pays no
+    more than their text; what was found when the text was matched waits here for the
+    parts to be read (most URIs of a message never are). Bounded: emptied when full, after
+    which a URI read again is matched again.
+    """
+
+    def cache_clear(self) -> None:
+        """Forget every entry (the memo interface of ``functools.lru_cache``)."""
+        self.clear()
+
+
+_SPLITS = _SplitCache()
+_MAX_SPLITS = 4096
+
+
+def _remember(text: str, split: tuple[Any, ...]) -> None:
+    if len(_SPLITS) >= _MAX_SPLITS:
+        _SPLITS.clear()
+    _SPLITS[text] = split
+
+
 class URI:
     """A URI as RFC 3261 19.1 splits it; ``==`` and ``hash`` follow the rules of 19.1.4.
 
@@ -54,11 +78,8 @@ class URI:
     ``URI.build(...)`` makes one from parts; ``str(uri)`` gives back the text.
     """
 
-    __slots__ = ("_match", "_parts", "_text")
+    __slots__ = ("_text",)
     _text: str
-    _match: tuple[str | None, ...] | None
-    """The regex groups of the text, or ``None`` in a compact URI (matched again on use)."""
-    _parts: tuple[Any, ...] | None
 
     def __init__(self, text: str, where: str = "URI") -> None:
         m = _SIP.fullmatch(text)
@@ -74,28 +95,15 @@ class URI:
                 _bad(text, where)
             groups = m.groups()
         self._text = text
-        self._match = groups
-        self._parts = None
+        _remember(text, groups)
 
     @staticmethod
     def _trusted(text: str, groups: tuple[str | None, ...]) -> URI:
         """Wrap text that a caller's regex (built on ``SIP_URI``) has already matched."""
         self: URI = _new_object(URI)
         self._text = text
-        self._match = groups
-        self._parts = None
+        _remember(text, groups)
         return self
-
-    def compact(self) -> URI:
-        """An equal URI that keeps only its text (parts are found again when read): what a
-        long-lived record such as a dialog's state holds, at a third of the memory."""
-        if self._match is None and self._parts is None:
-            return self
-        other: URI = _new_object(URI)
-        other._text = self._text
-        other._match = None
-        other._parts = None
-        return other
 
     @classmethod
     def parse(cls, text: str, where: str = "URI") -> URI:
@@ -138,14 +146,14 @@ class URI:
 
     # components, split on first use ---------------------------------------------------
     def _split(self) -> tuple[Any, ...]:
-        parts = self._parts
-        if parts is not None:
-            return parts
-        g = self._match
-        if g is None:  # a compact URI: match its (already validated) text again
+        g = _SPLITS.get(self._text)
+        if g is not None and len(g) == 8:
+            return g
+        if g is None:  # not in the cache (any more): match the validated text again
             m = _SIP.fullmatch(self._text) or _OTHER.fullmatch(self._text)
             assert m is not None
             g = m.groups()
+        parts: tuple[Any, ...]
         if len(g) == 2:  # scheme:opaque
             scheme, rest = (g[0] or "").lower(), g[1] or ""
             if scheme == "tel":
@@ -167,7 +175,7 @@ class URI:
                 (raw_scheme or "").lower(), user, password, host,
                 None if port is None else int(port), _params((params or "")[1:]), hdrs, None,
             )  # fmt: skip
-        self._parts = parts
+        _remember(self._text, parts)
         return parts
 
     @property

@@ -43,7 +43,9 @@ def _many(value: object) -> list[str]:
     return [str(v) for v in value]
 
 
-def _tail(headers: HeaderItems, body: bytes, content_type: str | None) -> list[tuple[str, str]]:
+def _tail(
+    headers: HeaderItems, body: bytes, content_type: str | None, *, length: bool = True
+) -> list[tuple[str, str]]:
     out = list(headers)
     if (
         body
@@ -53,7 +55,8 @@ def _tail(headers: HeaderItems, body: bytes, content_type: str | None) -> list[t
         raise LocalProtocolError("a body needs a Content-Type (RFC 3261 7.4.1)")
     if content_type is not None:
         out.append(("Content-Type", content_type))
-    out.append(("Content-Length", str(len(body))))
+    if length:
+        out.append(("Content-Length", str(len(body))))
     return out
 
 
@@ -105,13 +108,13 @@ def build_response(
     can establish a dialog (RFC 3261 12.1.1).
     """
     to = request.to
-    to_text: str | None = None  # None: copy the request's To as written
+    add_tag: str | None = None  # a tag to add to the request's To, as written
     if to_tag is not None:
         if not is_token(to_tag):  # RFC 3261 19.3: tag = token
             raise LocalProtocolError(f"To tag {to_tag!r} is not a token (RFC 3261 19.3)")
         if to.tag is None:
             to = to.with_tag(to_tag)
-            to_text = str(to)
+            add_tag = to_tag
         elif to.tag != to_tag:
             raise LocalProtocolError(
                 f"request already has To tag {to.tag!r}; cannot answer with {to_tag!r}"
@@ -119,15 +122,15 @@ def build_response(
     if not 100 <= status_code <= 699:
         raise LocalProtocolError(f"status code {status_code} outside 100-699")
     dialog_forming = 100 < status_code < 300
-    items = _copied(request, to_text, record_route=dialog_forming)
+    items = _copied(request, add_tag, record_route=dialog_forming)
     added = [("Contact", c) for c in _many(contact)]
-    added += _tail(headers, body, content_type)
+    added += _tail(headers, body, content_type, length=False)
     fields = _Fields()
     fields.via, fields.from_, fields.to = request.via, request.from_, to
     fields.call_id, fields.cseq = request.call_id, request.cseq
     if dialog_forming:
         fields.record_route = request.record_route
-    extra = Headers(added).items()  # validated and canonical
+    extra = Headers(added).items() if added else ()  # validated and canonical
     index = 0
     try:
         for index, (name, value) in enumerate(extra):  # noqa: B007 (used below)
@@ -136,8 +139,11 @@ def build_response(
                 handler(fields, value)
     except ParseError as err:
         raise ParseError(err.reason, f"header {extra[index][0]!r}") from None
+    if fields.content_length is not None:
+        raise LocalProtocolError("Content-Length is computed from the body; do not pass it")
+    fields.content_length = length = len(body)
     phrase = REASONS.get(status_code, "") if reason is None else reason
-    headers_ = Headers._trusted((*items, *extra), None)
+    headers_ = Headers._trusted((*items, *extra, ("Content-Length", str(length))), None)
     return Response._trusted(status_code, phrase, headers_, body, fields)
 
 
@@ -145,23 +151,27 @@ def build_response(
 _COPIED = frozenset({"From", "To", "Call-ID", "CSeq"})
 
 
-def _copied(request: Request, to_text: str | None, *, record_route: bool) -> list[tuple[str, str]]:
+def _copied(request: Request, to_tag: str | None, *, record_route: bool) -> list[tuple[str, str]]:
     """The header lines a response copies from ``request``, as the request wrote them: it was
     validated when it was made, so only what the response adds needs parsing."""
-    vias: list[tuple[str, str]] = []
-    routes: list[tuple[str, str]] = []
-    copied: dict[str, str] = {}
-    for name, value in request.headers.items():
-        if name == "Via":
-            vias.append((name, value))
-        elif name == "Record-Route":
-            routes.append((name, value))
-        elif name in _COPIED:
-            copied[name] = value
-    items = vias + routes if record_route else vias
+    found = request._fields.copied  # a request is often answered several times (1xx, 2xx)
+    if found is None:
+        vias: list[tuple[str, str]] = []
+        routes: list[tuple[str, str]] = []
+        copied: dict[str, str] = {}
+        for name, value in request.headers.items():
+            if name == "Via":
+                vias.append((name, value))
+            elif name == "Record-Route":
+                routes.append((name, value))
+            elif name in _COPIED:
+                copied[name] = value
+        request._fields.copied = found = (vias, routes, copied)
+    vias, routes, copied = found
+    items = vias + routes if record_route else vias[:]
     items += [
         ("From", copied["From"]),
-        ("To", copied["To"] if to_text is None else to_text),
+        ("To", copied["To"] if to_tag is None else f"{copied['To']};tag={to_tag}"),
         ("Call-ID", copied["Call-ID"]),
         ("CSeq", copied["CSeq"]),
     ]

@@ -124,4 +124,6 @@ class Headers:
         return f"Headers({list(self._items)!r})"
 
     def __str__(self) -> str:
-        return "".join(f"{n}: {v}\r\n" for n, v in self._items)
+        if not self._items:
+            return ""
+        return "\r\n".join(map(": ".join, self._items)) + "\r\n"

@@ -121,12 +121,13 @@ _TRIGGERS = MACHINE.events
 # (state, trigger) -> the machine's own Transition rows for it. ``move`` executes them
 # directly: ``Event.trigger`` would add its queue, a model-state lookup by name and two
 # empty callback rounds (prepare_event, finalize_event), a third of a move's cost.
+# Keys use the member's value: hashing an Enum member runs Enum.__hash__ in Python.
 _ROWS = {
-    (State[source], name): rows
+    (State[source].value, name): rows
     for name, event in _TRIGGERS.items()
     for source, rows in event.transitions.items()
 }
-_MACHINE_STATES = {state: MACHINE.get_state(state.name) for state in State}
+_MACHINE_STATES = {state.value: MACHINE.get_state(state.name) for state in State}
 
 
 def move(
@@ -142,12 +143,13 @@ def move(
     row for ``trigger``, or when a condition vetoes the move.
     """
     state = dialog.state
-    rows = _ROWS.get((state, trigger))
+    value: str = state._value_  # the plain attribute behind .value (no descriptor call)
+    rows = _ROWS.get((value, trigger))
     if rows is None:
         why = "" if trigger in _TRIGGERS else "no such trigger"
         raise IllegalTransition(trigger, state.name, why)
     kwargs = {"events": events, "message": message, "reason": reason, "source": state}
-    data = EventData(_MACHINE_STATES[state], _TRIGGERS[trigger], MACHINE, dialog, (), kwargs)
+    data = EventData(_MACHINE_STATES[value], _TRIGGERS[trigger], MACHINE, dialog, (), kwargs)
     for row in rows:
         if row.execute(data):
             return
@@ -156,4 +158,4 @@ def move(
 
 def allowed(state: State, trigger: str) -> bool:
     """Whether the table has a row for ``trigger`` from ``state``."""
-    return (state, trigger) in _ROWS
+    return (state.value, trigger) in _ROWS

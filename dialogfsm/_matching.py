@@ -10,6 +10,7 @@ from ._message import Request, Response
 from ._state import DialogId
 
 Message = Request | Response
+_new = tuple.__new__  # a NamedTuple from a ready tuple, without its Python-level __new__
 #: transports that make a hop secure (RFC 3261 26.2; RFC 7118 for WSS)
 _SECURE_TRANSPORTS = frozenset({"TLS", "WSS", "TLS-SCTP"})
 
@@ -20,11 +21,11 @@ def dialog_id(message: Message, sent: bool) -> DialogId:
     ours, theirs = (message.from_, message.to) if sent == isinstance(message, Request) else (
         message.to, message.from_,
     )  # fmt: skip
-    return DialogId(message.call_id, ours.tag or "", theirs.tag or "")
+    return _new(DialogId, (message.call_id, ours.tag or "", theirs.tag or ""))
 
 
 def set_key(message: Message, *, caller: bool) -> SetKey:
-    return SetKey(message.call_id, message.from_.tag or "", message.cseq.number, caller)
+    return _new(SetKey, (message.call_id, message.from_.tag or "", message.cseq.number, caller))
 
 
 def tag_in_set(dialog: Dialog) -> str:

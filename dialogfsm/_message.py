@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from typing import NoReturn
 
 import attrs
 
@@ -31,8 +32,8 @@ class _Fields:
     """The parsed dialog headers of one message (internal, filled once, never changed)."""
 
     __slots__ = (
-        "call_id", "contact", "contact_wildcard", "content_length", "cseq", "event", "from_",
-        "max_forwards", "rack", "record_route", "require", "route", "rseq",
+        "call_id", "contact", "contact_wildcard", "content_length", "copied", "cseq", "event",
+        "from_", "max_forwards", "rack", "record_route", "require", "route", "rseq",
         "subscription_state", "supported", "to", "via",
     )  # fmt: skip
 
@@ -54,15 +55,20 @@ class _Fields:
         self.rack: RAck | None = None
         self.event: Event | None = None
         self.subscription_state: SubscriptionState | None = None
+        # a request's header lines that its responses copy (RFC 3261 8.2.6.2), found by
+        # the first response built to it: (Via lines, Record-Route lines, From/To/...)
+        self.copied: tuple[list[tuple[str, str]], list[tuple[str, str]], dict[str, str]] | None
+        self.copied = None
 
 
-def _once(present: object, name: str) -> None:
-    if present is not None:  # RFC 4475 3.3.8, 3.3.9: a single-valued header, repeated
-        raise ParseError(f"{name} appears more than once", name)
+def _repeated(name: str) -> NoReturn:
+    # RFC 4475 3.3.8, 3.3.9: a single-valued header, repeated
+    raise ParseError(f"{name} appears more than once", name)
 
 
 def _call_id(f: _Fields, value: str) -> None:
-    _once(f.call_id or None, "Call-ID")
+    if f.call_id:
+        _repeated("Call-ID")
     # RFC 3261 25.1: callid = word [ "@" word ]; no whitespace, never empty
     if not value or _WHITESPACE.search(value):
         raise ParseError(f"invalid Call-ID {value[:40]!r}", "Call-ID")
@@ -74,6 +80,7 @@ def _call_id(f: _Fields, value: str) -> None:
 # route set, every call through a proxy the same Record-Route. So the parsers below are
 # memoised on the header's text, in bounded LRU caches (functools, in C) that only take
 # short values: a flood of distinct or huge values costs at most _MEMO small entries each.
+# The handlers call them directly (no wrapper): a header costs one Python call, not three.
 _MEMO = 2048
 _MEMO_KEY = 256
 
@@ -83,52 +90,44 @@ def _name_addr_memo(value: str) -> NameAddr:
     return NameAddr.parse(value)
 
 
-@functools.lru_cache(maxsize=_MEMO)
-def _name_addrs_memo(value: str) -> tuple[NameAddr, ...]:
+def _name_addrs(value: str) -> tuple[NameAddr, ...]:
     if "," not in value:
         return (NameAddr.parse(value),)
     return tuple([NameAddr.parse(v) for v in split_commas(value, "name-addr")])
 
 
-@functools.lru_cache(maxsize=_MEMO)
-def _vias_memo(value: str) -> tuple[Via, ...]:
+def _vias(value: str) -> tuple[Via, ...]:
     if "," not in value:
         return (Via.parse(value),)
     return tuple([Via.parse(v) for v in split_commas(value, "Via")])
 
 
-@functools.lru_cache(maxsize=_MEMO)
-def _cseq_memo(value: str) -> CSeq:
-    return CSeq.parse(value)
-
-
-def _name_addr(value: str) -> NameAddr:
-    return _name_addr_memo(value) if len(value) <= _MEMO_KEY else NameAddr.parse(value)
-
-
-def _name_addrs(value: str, where: str) -> tuple[NameAddr, ...]:
-    if len(value) <= _MEMO_KEY:
-        return _name_addrs_memo(value)
-    return _name_addrs_memo.__wrapped__(value)
+_name_addrs_memo = functools.lru_cache(maxsize=_MEMO)(_name_addrs)
+_vias_memo = functools.lru_cache(maxsize=_MEMO)(_vias)
+_cseq_memo = functools.lru_cache(maxsize=_MEMO)(CSeq.parse)
+_tokens_memo = functools.lru_cache(maxsize=256)(parse_tokens)
 
 
 def _from(f: _Fields, value: str) -> None:
-    _once(f.from_, "From")
-    f.from_ = _name_addr(value)
+    if f.from_ is not None:
+        _repeated("From")
+    f.from_ = _name_addr_memo(value) if len(value) <= _MEMO_KEY else NameAddr.parse(value)
 
 
 def _to(f: _Fields, value: str) -> None:
-    _once(f.to, "To")
-    f.to = _name_addr(value)
+    if f.to is not None:
+        _repeated("To")
+    f.to = _name_addr_memo(value) if len(value) <= _MEMO_KEY else NameAddr.parse(value)
 
 
 def _cseq(f: _Fields, value: str) -> None:
-    _once(f.cseq, "CSeq")
+    if f.cseq is not None:
+        _repeated("CSeq")
     f.cseq = _cseq_memo(value) if len(value) <= _MEMO_KEY else CSeq.parse(value)
 
 
 def _via(f: _Fields, value: str) -> None:
-    f.via += _vias_memo(value) if len(value) <= _MEMO_KEY else _vias_memo.__wrapped__(value)
+    f.via += _vias_memo(value) if len(value) <= _MEMO_KEY else _vias(value)
 
 
 def _contact(f: _Fields, value: str) -> None:
@@ -137,20 +136,24 @@ def _contact(f: _Fields, value: str) -> None:
             raise ParseError("Contact '*' mixed with other Contact values", "Contact")
         f.contact_wildcard = True
         return
-    f.contact += _name_addrs(value, "Contact")
+    f.contact += _name_addrs_memo(value) if len(value) <= _MEMO_KEY else _name_addrs(value)
 
 
 def _record_route(f: _Fields, value: str) -> None:
-    f.record_route += _name_addrs(value, "Record-Route")
+    f.record_route += _name_addrs_memo(value) if len(value) <= _MEMO_KEY else _name_addrs(value)
 
 
 def _route(f: _Fields, value: str) -> None:
-    f.route += _name_addrs(value, "Route")
+    f.route += _name_addrs_memo(value) if len(value) <= _MEMO_KEY else _name_addrs(value)
 
 
 def _max_forwards(f: _Fields, value: str) -> None:
-    _once(f.max_forwards, "Max-Forwards")
-    f.max_forwards = parse_uint(value, "Max-Forwards", "Max-Forwards", 256)
+    if f.max_forwards is not None:
+        _repeated("Max-Forwards")
+    if value.isdigit() and len(value) < 4 and value.isascii() and int(value) < 256:
+        f.max_forwards = int(value)  # the usual case, without the call
+    else:
+        f.max_forwards = parse_uint(value, "Max-Forwards", "Max-Forwards", 256)
 
 
 def content_length(value: str) -> int:
@@ -159,35 +162,51 @@ def content_length(value: str) -> int:
 
 
 def _content_length(f: _Fields, value: str) -> None:
-    _once(f.content_length, "Content-Length")
-    f.content_length = content_length(value)
+    if f.content_length is not None:
+        _repeated("Content-Length")
+    if value.isdigit() and len(value) < 6 and value.isascii():
+        f.content_length = int(value)  # the usual case, without the call
+    else:
+        f.content_length = content_length(value)
 
 
 def _require(f: _Fields, value: str) -> None:
-    f.require += parse_tokens(value, "Require")
+    f.require += (
+        _tokens_memo(value, "Require")
+        if len(value) <= _MEMO_KEY
+        else (parse_tokens(value, "Require"))
+    )
 
 
 def _supported(f: _Fields, value: str) -> None:
-    f.supported += parse_tokens(value, "Supported")
+    f.supported += (
+        _tokens_memo(value, "Supported")
+        if len(value) <= _MEMO_KEY
+        else (parse_tokens(value, "Supported"))
+    )
 
 
 def _rseq(f: _Fields, value: str) -> None:
-    _once(f.rseq, "RSeq")
+    if f.rseq is not None:
+        _repeated("RSeq")
     f.rseq = parse_uint(value, "RSeq", "RSeq", MAX_RSEQ)
 
 
 def _rack(f: _Fields, value: str) -> None:
-    _once(f.rack, "RAck")
+    if f.rack is not None:
+        _repeated("RAck")
     f.rack = RAck.parse(value)
 
 
 def _event(f: _Fields, value: str) -> None:
-    _once(f.event, "Event")
+    if f.event is not None:
+        _repeated("Event")
     f.event = Event.parse(value)
 
 
 def _subscription_state(f: _Fields, value: str) -> None:
-    _once(f.subscription_state, "Subscription-State")
+    if f.subscription_state is not None:
+        _repeated("Subscription-State")
     f.subscription_state = SubscriptionState.parse(value)
 
 

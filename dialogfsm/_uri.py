@@ -47,12 +47,12 @@ def _bad(text: str, where: str) -> NoReturn:
 
 
 class _SplitCache(dict[str, tuple[Any, ...]]):
-    """URI text -> its regex groups (2 or 6), then its parts once split (8).
+    """URI text -> its parts, for URIs whose parts were read.
 
-    A URI object holds only its text, so a dialog that keeps three URIs for hours pays no
-    more than their text; what was found when the text was matched waits here for the
-    parts to be read (most URIs of a message never are). Bounded: emptied when full, after
-    which a URI read again is matched again.
+    A URI object holds only its text: a dialog keeps three URIs for hours at the cost of
+    their text, and most URIs of a message are carried whole, never split. The parts of a
+    URI that is read are kept here for the next read of the same text. Bounded: emptied
+    when full, after which a URI read again is split again.
     """
 
     def cache_clear(self) -> None:
@@ -62,12 +62,6 @@ class _SplitCache(dict[str, tuple[Any, ...]]):
 
 _SPLITS = _SplitCache()
 _MAX_SPLITS = 4096
-
-
-def _remember(text: str, split: tuple[Any, ...]) -> None:
-    if len(_SPLITS) >= _MAX_SPLITS:
-        _SPLITS.clear()
-    _SPLITS[text] = split
 
 
 class URI:
@@ -93,16 +87,13 @@ class URI:
             m = _OTHER.fullmatch(text)
             if m is None or m.group(1).lower() in ("sip", "sips"):
                 _bad(text, where)
-            groups = m.groups()
         self._text = text
-        _remember(text, groups)
 
     @staticmethod
-    def _trusted(text: str, groups: tuple[str | None, ...]) -> URI:
-        """Wrap text that a caller's regex (built on ``SIP_URI``) has already matched."""
+    def _trusted(text: str) -> URI:
+        """Wrap text that a caller's regex (built on ``SIP_URI``) has already validated."""
         self: URI = _new_object(URI)
         self._text = text
-        _remember(text, groups)
         return self
 
     @classmethod
@@ -146,14 +137,12 @@ class URI:
 
     # components, split on first use ---------------------------------------------------
     def _split(self) -> tuple[Any, ...]:
-        g = _SPLITS.get(self._text)
-        if g is not None and len(g) == 8:
-            return g
-        if g is None:  # not in the cache (any more): match the validated text again
-            m = _SIP.fullmatch(self._text) or _OTHER.fullmatch(self._text)
-            assert m is not None
-            g = m.groups()
-        parts: tuple[Any, ...]
+        parts = _SPLITS.get(self._text)
+        if parts is not None:
+            return parts
+        m = _SIP.fullmatch(self._text) or _OTHER.fullmatch(self._text)  # validated: matches
+        assert m is not None
+        g = m.groups()
         if len(g) == 2:  # scheme:opaque
             scheme, rest = (g[0] or "").lower(), g[1] or ""
             if scheme == "tel":
@@ -175,7 +164,9 @@ class URI:
                 (raw_scheme or "").lower(), user, password, host,
                 None if port is None else int(port), _params((params or "")[1:]), hdrs, None,
             )  # fmt: skip
-        _remember(self._text, parts)
+        if len(_SPLITS) >= _MAX_SPLITS:
+            _SPLITS.clear()
+        _SPLITS[self._text] = parts
         return parts
 
     @property

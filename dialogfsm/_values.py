@@ -79,9 +79,7 @@ class NameAddr(NamedTuple):
                     display = unquote(display) if display[:1] == '"' else display or None
                 else:
                     display = None
-                return _new(
-                    cls, (_uri(uri, groups), display, split_params(params) if params else ())
-                )
+                return _new(cls, (_uri(uri), display, split_params(params) if params else ()))
         return cls._parse_general(text.strip(" \t"), where)
 
     @classmethod
@@ -132,8 +130,8 @@ class NameAddr(NamedTuple):
 
     def with_tag(self, tag: str) -> NameAddr:
         """A copy carrying ``tag`` (replacing any tag it had)."""
-        params = tuple(p for p in self.params if p[0].lower() != "tag")
-        return self._replace(params=(*params, ("tag", tag)))
+        params = tuple([p for p in self.params if p[0].lower() != "tag"])
+        return _new(NameAddr, (self.uri, self.display_name, (*params, ("tag", tag))))
 
 
 class Via(NamedTuple):

@@ -385,12 +385,13 @@ class Request(_MessageFields):
     ) -> Request:
         """Assemble a request whose parts the parser has already validated."""
         self = _new_object(cls)
-        _set(self, "method", method)
-        _set(self, "uri", uri)
-        _set(self, "headers", headers)
-        _set(self, "body", body)
-        _set(self, "version", SIP_VERSION)
-        _set(self, "_fields", fields)
+        set_method, set_uri, set_headers, set_body, set_version, set_fields = _REQUEST_SLOTS
+        set_method(self, method)
+        set_uri(self, uri)
+        set_headers(self, headers)
+        set_body(self, body)
+        set_version(self, SIP_VERSION)
+        set_fields(self, fields)
         return self
 
     @property
@@ -431,12 +432,13 @@ class Response(_MessageFields):
     ) -> Response:
         """Assemble a response whose parts the parser has already validated."""
         self = _new_object(cls)
-        _set(self, "status_code", status)
-        _set(self, "reason", reason)
-        _set(self, "headers", headers)
-        _set(self, "body", body)
-        _set(self, "version", SIP_VERSION)
-        _set(self, "_fields", fields)
+        set_status, set_reason, set_headers, set_body, set_version, set_fields = _RESPONSE_SLOTS
+        set_status(self, status)
+        set_reason(self, reason)
+        set_headers(self, headers)
+        set_body(self, body)
+        set_version(self, SIP_VERSION)
+        set_fields(self, fields)
         return self
 
     @property
@@ -460,5 +462,17 @@ class Response(_MessageFields):
             f"<Response {self.status_code} {self.reason} call_id={self.call_id!r} cseq={self.cseq}>"
         )
 
+
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[object, object], None], ...]:
+    """The setters of a frozen slotted class's slots: calling a slot's own ``__set__`` skips
+    the attribute lookup of ``object.__setattr__`` (a parsed message is filled in half the
+    time)."""
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_REQUEST_SLOTS = _slot_setters(Request, "method", "uri", "headers", "body", "version", "_fields")
+_RESPONSE_SLOTS = _slot_setters(
+    Response, "status_code", "reason", "headers", "body", "version", "_fields"
+)
 
 Message = Request | Response

@@ -57,7 +57,8 @@ def parse_message(data: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Request | 
     """
     if len(data) > limits.max_size:
         raise ParseError(f"message of {len(data)} bytes exceeds {limits.max_size}", "message")
-    data = bytes(data)
+    if type(data) is not bytes:  # bytearray, memoryview: copy once, immutable
+        data = bytes(data)
     start = 0
     while data.startswith(b"\r\n", start):  # RFC 3261 7.5: ignore CRLFs before the start line
         start += 2

@@ -33,12 +33,12 @@ from ._uri import URI
 # RFC 3261 25.1 name-addr = [ display-name ] LAQUOT addr-spec RAQUOT, in the form nearly
 # every peer sends (token display name or none, a sip/sips URI, parameters without LWS),
 # validated in one pass; anything else takes the general path below.
-_name_addr_fast = re.compile(rf'("(?:[^"\\]|\\.)*" *|[^"<]*)<({SIP_URI})>({PARAMS})').fullmatch
+_name_addr_fast = re.compile(rf'({QUOTED} *+|[^"<]*+)<({SIP_URI})>({PARAMS})').fullmatch
 _uri = URI._trusted
 _NAME_ADDR = re.compile(rf'({QUOTED}|[^"<]*?)\s*<\s*([^<>]*?)\s*>\s*(;.*)?', re.S)
 # RFC 3261 25.1 via-parm = sent-protocol LWS sent-by *( SEMI via-params )
 _via_fast = re.compile(
-    rf"SIP/2\.0/([A-Za-z]+) (\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._]+)(?::([0-9]{{1,5}}))?({PARAMS})"
+    rf"SIP/2\.0/([A-Za-z]++) (\[[0-9A-Fa-f:.]++\]|[A-Za-z0-9\-._]++)(?::([0-9]{{1,5}}+))?({PARAMS})"
 ).fullmatch
 _VIA = re.compile(
     rf"([{TOKEN_CHARS}]+)\s*/\s*([{TOKEN_CHARS}]+)\s*/\s*([{TOKEN_CHARS}]+)\s+"

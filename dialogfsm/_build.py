@@ -35,8 +35,10 @@ HeaderItems = Iterable[tuple[str, str]]
 
 
 def _many(value: object) -> list[str]:
-    if value is None:
+    if not value:  # None, "", ()
         return []
+    if type(value) is str:
+        return [value]
     if isinstance(value, str | NameAddr | Via | URI):
         return [str(value)]
     assert isinstance(value, Iterable)
@@ -123,8 +125,9 @@ def build_response(
         raise LocalProtocolError(f"status code {status_code} outside 100-699")
     dialog_forming = 100 < status_code < 300
     items = _copied(request, add_tag, record_route=dialog_forming)
-    added = [("Contact", c) for c in _many(contact)]
-    added += _tail(headers, body, content_type, length=False)
+    added = [("Contact", c) for c in _many(contact)] if contact else []
+    if headers or body or content_type is not None:
+        added += _tail(headers, body, content_type, length=False)
     fields = _Fields()
     fields.via, fields.from_, fields.to = request.via, request.from_, to
     fields.call_id, fields.cseq = request.call_id, request.cseq

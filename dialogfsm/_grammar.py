@@ -32,7 +32,8 @@ PARAMS = f'(?:;[{TOKEN_CHARS}]++(?:=[^;\\s",=<>]++)?)*+'
 
 # header parameters: ;name[=value] with LWS allowed around ";" and "=" (RFC 3261 25.1 SEMI, EQUAL)
 _FAST_PARAMS = re.compile(PARAMS)
-_split_params = re.compile(r";([^;=]+)=?([^;]*)").findall
+#: the (name, value) pairs of ``;a=1;b`` that a regex has already validated
+SPLIT_PARAMS = re.compile(r";([^;=]+)=?([^;]*)").findall
 _PARAM = re.compile(rf"\s*;\s*([{TOKEN_CHARS}]+)(?:\s*=\s*({QUOTED}|[^;\s\",=]+))?\s*", re.S)
 # one element of a comma-separated header value: quoted strings and <...> may hold commas
 _ELEMENT = re.compile(rf'(?:[^,"<]+|{QUOTED}|<[^<>]*>)+', re.S)
@@ -58,7 +59,7 @@ def parse_params(text: str, where: str) -> Params:
 
 def split_params(text: str) -> Params:
     """Split ``;a=1;b`` that a regex has already validated (no LWS, no quotes)."""
-    return tuple(_split_params(text))
+    return tuple(SPLIT_PARAMS(text))
 
 
 def params_to_str(params: Params) -> str:

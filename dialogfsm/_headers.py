@@ -49,12 +49,16 @@ class Headers:
     def __init__(self, items: Iterable[tuple[str, str]] = ()) -> None:
         checked = []
         for raw_name, raw_value in items:
-            name, value = raw_name.strip(" \t"), str(raw_value).strip(" \t")
-            if not is_token(name):
-                raise LocalProtocolError(f"header name {name!r} is not a token")
+            value = str(raw_value).strip(" \t")
+            name = CANONICAL.get(raw_name)  # a known name as usually spelled: a token
+            if name is None:
+                name = raw_name.strip(" \t")
+                if not is_token(name):
+                    raise LocalProtocolError(f"header name {name!r} is not a token")
+                name = canonical_name(name)
             if "\r" in value or "\n" in value:
                 raise LocalProtocolError(f"header {name!r} value contains CR or LF")
-            checked.append((canonical_name(name), value))
+            checked.append((name, value))
         self._items: tuple[tuple[str, str], ...] = tuple(checked)
         self._lines: tuple[int, ...] | int | None = None
 

@@ -13,6 +13,10 @@ Message = Request | Response
 _new = tuple.__new__  # a NamedTuple from a ready tuple, without its Python-level __new__
 #: transports that make a hop secure (RFC 3261 26.2; RFC 7118 for WSS)
 _SECURE_TRANSPORTS = frozenset({"TLS", "WSS", "TLS-SCTP"})
+_SECURE_OF = {  # the transports as usually written, answered without upper()
+    name: name.upper() in _SECURE_TRANSPORTS
+    for name in ("UDP", "TCP", "TLS", "SCTP", "WS", "WSS", "udp", "tcp", "tls", "ws", "wss")
+}
 
 
 def dialog_id(message: Message, sent: bool) -> DialogId:
@@ -37,7 +41,11 @@ def tls_of(message: Message, tls: bool | None) -> bool:
     if tls is not None:
         return tls
     via = message.via
-    return bool(via) and via[0].transport.upper() in _SECURE_TRANSPORTS
+    if not via:
+        return False
+    transport = via[0].transport
+    secure = _SECURE_OF.get(transport)
+    return transport.upper() in _SECURE_TRANSPORTS if secure is None else secure
 
 
 def check_bye_allowed(dialog: Dialog) -> None:

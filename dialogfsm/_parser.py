@@ -203,6 +203,13 @@ def _status_line(line: str) -> tuple[int, str]:
     return int(code), reason.strip(" \t")
 
 
+#: methods of RFC 3261 and the extensions a dialog layer meets: tokens, no check needed
+_METHODS = frozenset({
+    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "UPDATE", "SUBSCRIBE",
+    "NOTIFY", "REFER", "INFO", "MESSAGE", "PUBLISH",
+})  # fmt: skip
+
+
 @functools.lru_cache(maxsize=2048)
 def _request_line(line: str) -> tuple[str, URI]:
     # RFC 3261 7.1: Method SP Request-URI SP SIP-Version. Runs of SP and trailing SP are
@@ -217,7 +224,7 @@ def _request_line(line: str) -> tuple[str, URI]:
             f"request line {line[:60]!r} is not 'METHOD Request-URI SIP/2.0'", "start line"
         )
     method, uri, version = parts
-    if not is_token(method):
+    if method not in _METHODS and not is_token(method):
         raise ParseError(f"method {method[:20]!r} is not a token", "start line")
     if version.upper() != SIP_VERSION:
         raise ParseError(f"unsupported SIP version {version[:20]!r}", "start line")

@@ -54,6 +54,10 @@ _NONE, _EARLY, _CONFIRMED = State.NONE, State.EARLY, State.CONFIRMED
 DIALOG_CREATING = frozenset({"INVITE", "SUBSCRIBE", "REFER"})
 
 
+_new = tuple.__new__  # a NamedTuple from a ready tuple (hot timers skip its Python __new__)
+_NO_MORE = (None, None, 0.0)  # _Timer's defaults after cseq
+
+
 class Extra2xx(enum.Enum):
     """What to do with a 2xx from a second fork once a first one confirmed a dialog."""
 
@@ -143,6 +147,8 @@ class DialogStore:
     # -- dialog sets, dialogs, timers ----------------------------------------------------
     def _creating_set(self, response: Response, *, caller: bool) -> DialogSet | None:
         """The open dialog set ``response`` answers the dialog-creating request of."""
+        if response.cseq.method not in DIALOG_CREATING:
+            return None
         dialog_set = self._sets.get(set_key(response, caller=caller))
         # the CANCEL of an INVITE shares its CSeq number; only the INVITE's responses count
         if dialog_set is not None and response.cseq.method == dialog_set.request.method:
@@ -162,7 +168,9 @@ class DialogStore:
         if caller and request.method in SUBSCRIBING:
             self._notify_sets[key.call_id, key.from_tag] = dialog_set
         self._unconfirmed += 1
-        self._timers.push(now + self.early_timeout, _Timer("early", dialog_set, 0))
+        self._timers.push(
+            now + self.early_timeout, _new(_Timer, ("early", dialog_set, 0, *_NO_MORE))
+        )
 
     def _end_early(
         self, dialog_set: DialogSet, tag: str | None, response: Response, events: list[Event]
@@ -307,7 +315,7 @@ class DialogStore:
 
     def _await_ack(self, dialog: Dialog, number: int, now: float) -> None:
         dialog.awaiting_ack = number
-        self._timers.push(now + 64 * self.t1, _Timer("ack", dialog, number))
+        self._timers.push(now + 64 * self.t1, _new(_Timer, ("ack", dialog, number, *_NO_MORE)))
 
     def _refresh_target(
         self, dialog: Dialog, target: URI, message: Message, events: list[Event]

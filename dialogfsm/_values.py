@@ -17,6 +17,7 @@ from ._grammar import (
     PARAMS,
     QUOTED,
     SIP_URI,
+    SPLIT_PARAMS,
     TOKEN_CHARS,
     Params,
     find_param,
@@ -25,7 +26,6 @@ from ._grammar import (
     parse_params,
     parse_uint,
     quote,
-    split_params,
     unquote,
 )
 from ._uri import URI
@@ -35,6 +35,7 @@ from ._uri import URI
 # validated in one pass; anything else takes the general path below.
 _name_addr_fast = re.compile(rf'({QUOTED} *+|[^"<]*+)<({SIP_URI})>({PARAMS})').fullmatch
 _uri = URI._trusted
+_params_of = SPLIT_PARAMS  # (name, value) pairs of parameters a fast regex has validated
 _NAME_ADDR = re.compile(rf'({QUOTED}|[^"<]*?)\s*<\s*([^<>]*?)\s*>\s*(;.*)?', re.S)
 # RFC 3261 25.1 via-parm = sent-protocol LWS sent-by *( SEMI via-params )
 _via_fast = re.compile(
@@ -69,17 +70,16 @@ class NameAddr(NamedTuple):
         """Parse ``"Name" <uri>;params`` or the bare ``uri;params`` form (RFC 3261 20.10)."""
         m = _name_addr_fast(text)
         if m is not None:
-            g = m.groups()
-            display, uri, groups, params = g[0], g[1], g[2:8], g[8]
-            port = groups[3]
-            if (port is None or len(port) < 5 or int(port) <= 65535) and groups[1] != "":
+            display, uri, _, userinfo, _, port, _, _, params = m.groups()
+            if (port is None or len(port) < 5 or int(port) <= 65535) and userinfo != "":
                 if display:
                     display = display.rstrip(" \t")
                     # an empty quoted display name ("") stays "", distinct from no name
                     display = unquote(display) if display[:1] == '"' else display or None
                 else:
                     display = None
-                return _new(cls, (_uri(uri), display, split_params(params) if params else ()))
+                params = tuple(_params_of(params)) if params else ()
+                return _new(cls, (_uri(uri), display, params))
         return cls._parse_general(text.strip(" \t"), where)
 
     @classmethod
@@ -151,9 +151,9 @@ class Via(NamedTuple):
         if m is not None:
             transport, host, port, params = m.groups()
             if port is None:
-                return _new(cls, (transport, host, None, split_params(params), "SIP/2.0"))
+                return _new(cls, (transport, host, None, tuple(_params_of(params)), "SIP/2.0"))
             if len(port) < 5:
-                return _new(cls, (transport, host, int(port), split_params(params), "SIP/2.0"))
+                return _new(cls, (transport, host, int(port), tuple(_params_of(params)), "SIP/2.0"))
             protocol = "SIP/2.0"
         else:
             m = _VIA.fullmatch(text.strip(" \t"))
@@ -161,7 +161,7 @@ class Via(NamedTuple):
                 raise ParseError(f"malformed Via value {text[:60]!r}", where)
             name, version, transport, host, port, params = m.groups()
             protocol = f"{name}/{version}"
-        port_number = None
+        port_number: int | None = None
         if port is not None:
             port_number = int(port)
             if port_number > 65535:

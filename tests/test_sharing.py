@@ -1,0 +1,134 @@
+"""What dialogs share to stay small, and that sharing never mixes them up.
+
+A live dialog keeps three URIs as text (their parts are split when read, through a bounded
+cache), shares its route set with every dialog through the same proxies (through a bounded
+table), and packs its caller / INVITE-usage / REFER marks into one field. Each test floods
+the shared structure past its bound and checks every dialog still reads right.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogfsm import (
+    URI,
+    DialogManager,
+    LocalProtocolError,
+    Request,
+    Response,
+    _state,
+    _uri,
+    build_response,
+    parse_message,
+)
+
+INVITE = (
+    "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bKshare{n}\r\n"
+    "Max-Forwards: 70\r\n"
+    "{routes}"
+    "From: Alice <sip:alice{n}@atlanta.example.com>;tag=from{n}\r\n"
+    "To: Bob <sip:bob@biloxi.example.com>\r\n"
+    "Call-ID: share{n}@atlanta.example.com\r\n"
+    "CSeq: 1 INVITE\r\n"
+    "Contact: <sip:alice{n}@client.atlanta.example.com:{port};transport=udp>\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n"
+)
+PROXIES = (
+    "Record-Route: <sip:ss2.biloxi.example.com;lr>\r\n"
+    "Record-Route: <sip:ss1.atlanta.example.com;lr>\r\n"
+)
+
+
+def invite(n: int, routes: str = PROXIES) -> Request:
+    message = parse_message(INVITE.format(n=n, routes=routes, port=5060 + n % 1000).encode())
+    assert isinstance(message, Request)
+    return message
+
+
+def answered(uas: DialogManager, request: Request, n: int) -> None:
+    uas.receive(request, now=0.0)
+    uas.send(build_response(request, 200, to_tag=f"to{n}", contact="<sip:bob@ua.biloxi>"), now=0.0)
+
+
+def test_uri_parts_stay_right_when_the_split_cache_turns_over() -> None:
+    """URI parts come from a bounded cache of split URIs: read far more URIs than it holds,
+    and each one still reads its own parts, and the cache stays within its bound."""
+    uris = [URI(f"sip:user{n}@host{n}.example.com:{5000 + n % 60000};transport=tcp")
+            for n in range(3 * _uri._MAX_SPLITS)]  # fmt: skip
+    for n, uri in enumerate(uris):
+        assert (uri.user, uri.host, uri.port) == (f"user{n}", f"host{n}.example.com", 5000 + n)
+        assert len(_uri._SPLITS) <= _uri._MAX_SPLITS
+    assert uris[0].transport == "tcp"  # long since pushed out of the cache: split again
+    assert uris[0] == URI("sip:user0@HOST0.example.com:5000;transport=TCP")  # RFC 3261 19.1.4
+
+
+def test_dialogs_through_the_same_proxies_share_one_route_set() -> None:
+    """RFC 3261 12.1.1: the UAS keeps the Record-Route of the request, in order. Dialogs
+    through the same proxies hold the same route set object; one through other proxies
+    holds its own."""
+    uas = DialogManager()
+    for n in range(3):
+        answered(uas, invite(n), n)
+    other = "Record-Route: <sip:p9.example.com;lr>\r\nRecord-Route: <sip:p8.example.com;lr>\r\n"
+    answered(uas, invite(3, other), 3)
+    states = [d.dialog_state for d in uas.dialogs.values()]
+    assert len(states) == 4
+    shared = [s.route_set for s in states if s.call_id != "share3@atlanta.example.com"]
+    assert [str(r.uri) for r in shared[0]] == [
+        "sip:ss2.biloxi.example.com;lr", "sip:ss1.atlanta.example.com;lr",
+    ]  # fmt: skip
+    assert shared[0] is shared[1] is shared[2]
+    (own,) = [s.route_set for s in states if s.call_id == "share3@atlanta.example.com"]
+    assert [str(r.uri) for r in own] == ["sip:p9.example.com;lr", "sip:p8.example.com;lr"]
+
+
+def test_route_set_table_is_bounded_and_never_mixes_dialogs() -> None:
+    """A flood of dialogs each through proxies of its own fills the table past its bound:
+    it is emptied and refilled, and every dialog keeps exactly its own route set."""
+    uas = DialogManager(max_unconfirmed=10)
+    count = _state._MAX_ROUTE_SETS + 50
+    for n in range(count):
+        routes = (
+            f"Record-Route: <sip:a{n}.example.com;lr>\r\n"
+            f"Record-Route: <sip:b{n}.example.com;lr>\r\n"
+        )
+        answered(uas, invite(n, routes), n)
+        assert len(_state._ROUTE_SETS) <= _state._MAX_ROUTE_SETS
+    assert len(uas.dialogs) == count
+    for dialog in uas.dialogs.values():
+        k = int(dialog.dialog_state.call_id.removeprefix("share").partition("@")[0])
+        assert [str(r.uri) for r in dialog.dialog_state.route_set] == [
+            f"sip:a{k}.example.com;lr", f"sip:b{k}.example.com;lr",
+        ]  # fmt: skip
+        assert str(dialog.dialog_state.remote_target) == (
+            f"sip:alice{k}@client.atlanta.example.com:{5060 + k % 1000};transport=udp"
+        )
+
+
+def test_dialog_marks_are_independent() -> None:
+    """caller, invite_usage and refers share one field: changing one leaves the others."""
+    uas = DialogManager()
+    answered(uas, invite(1), 1)
+    (dialog,) = uas.dialogs.values()
+    assert (dialog.caller, dialog.invite_usage, dialog.refers) == (False, True, 0)
+    dialog.refers = 3
+    assert (dialog.caller, dialog.invite_usage, dialog.refers) == (False, True, 3)
+    dialog.invite_usage = False
+    assert (dialog.caller, dialog.invite_usage, dialog.refers) == (False, False, 3)
+    dialog.refers = 1
+    dialog.invite_usage = True
+    assert (dialog.caller, dialog.invite_usage, dialog.refers) == (False, True, 1)
+
+
+def test_a_response_computes_its_own_content_length() -> None:
+    """RFC 3261 20.14: Content-Length is the body's size; the builder refuses one passed in
+    rather than send two."""
+    request = invite(1)
+    response = build_response(request, 200, to_tag="t1", body=b"v=0\r\n", content_type="x/y")
+    assert isinstance(response, Response)
+    assert response.content_length == 5
+    assert response.headers.get_all("Content-Length") == ["5"]
+    with pytest.raises(LocalProtocolError, match="Content-Length"):
+        build_response(request, 200, to_tag="t1", headers=[("Content-Length", "0")])

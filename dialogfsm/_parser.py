@@ -96,6 +96,25 @@ class _Folded(Exception):  # noqa: N818 (a signal, not an error)
     """A header line starts with whitespace: the block has folded lines."""
 
 
+class _LineMemo(dict[str, tuple[tuple[str, str], "_Handler | None"]]):
+    """Header line as written -> its (canonical name, value) item and its field parser.
+
+    Most header lines recur verbatim: Max-Forwards, Allow, Supported, User-Agent,
+    Content-Type, the Record-Route and Route of every call through the same proxies, the
+    From, To and Contact of every message of a dialog. One lookup then replaces splitting,
+    naming and stripping the line. Bounded: emptied when full; long lines are not kept.
+    """
+
+    def cache_clear(self) -> None:
+        """Forget every line (the memo interface of ``functools.lru_cache``)."""
+        self.clear()
+
+
+_LINES = _LineMemo()
+_MAX_LINES = 4096
+_MAX_LINE_KEY = 256
+
+
 def _parse_headers(
     lines: list[str], numbers: tuple[int, ...] | None
 ) -> tuple[list[tuple[str, str]], _Fields]:
@@ -103,16 +122,24 @@ def _parse_headers(
     items: list[tuple[str, str]] = []
     append = items.append
     fields = _Fields()
+    seen = _LINES
     try:
         for line in lines[1:]:
-            name, colon, value = line.partition(":")
-            known = _DISPATCH.get(name)
-            if known is None:
-                known = _header_name(name, colon, line)
-            value = value.strip(" \t")
-            append((known[0], value))
-            if known[1] is not None:
-                known[1](fields, value)
+            hit = seen.get(line)
+            if hit is None:
+                name, colon, value = line.partition(":")
+                known = _DISPATCH.get(name)
+                if known is None:
+                    known = _header_name(name, colon, line)
+                hit = ((known[0], value.strip(" \t")), known[1])
+                if len(line) <= _MAX_LINE_KEY:
+                    if len(seen) >= _MAX_LINES:
+                        seen.clear()
+                    seen[line] = hit
+            item, handler = hit
+            append(item)
+            if handler is not None:
+                handler(fields, item[1])
     except ParseError as err:
         index = len(items) - 1 if err.where else len(items)  # "": a bad name, not yet added
         if numbers is None and any(line[:1] in (" ", "\t") for line in lines[index + 2 :]):

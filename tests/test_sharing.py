@@ -14,8 +14,10 @@ from dialogfsm import (
     URI,
     DialogManager,
     LocalProtocolError,
+    ParseError,
     Request,
     Response,
+    _parser,
     _state,
     _uri,
     build_response,
@@ -132,3 +134,20 @@ def test_a_response_computes_its_own_content_length() -> None:
     assert response.headers.get_all("Content-Length") == ["5"]
     with pytest.raises(LocalProtocolError, match="Content-Length"):
         build_response(request, 200, to_tag="t1", headers=[("Content-Length", "0")])
+
+
+def test_recurring_header_lines_parse_the_same_and_stay_bounded() -> None:
+    """The parser remembers header lines it has seen: a message parsed again reads the
+    same, a malformed line is refused every time it comes, and a flood of distinct lines
+    keeps the memory of them within its bound."""
+    first, again = invite(7), invite(7)
+    assert again.headers == first.headers
+    assert (again.to, again.via, again.record_route) == (first.to, first.via, first.record_route)
+    bad = INVITE.format(n=8, routes="Record-Route: <sip:ss1.example.com;lr\r\n", port=5060)
+    for _ in range(3):
+        with pytest.raises(ParseError, match=r"name-addr .* in header 'Record-Route' \(line 4\)"):
+            parse_message(bad.encode())
+    for n in range(2 * _parser._MAX_LINES):
+        parse_message(INVITE.format(n=n, routes=f"X-Flood: {n}\r\n", port=5060).encode())
+        assert len(_parser._LINES) <= _parser._MAX_LINES
+    assert invite(7).headers == first.headers

@@ -31,7 +31,9 @@ def new_dialog(state: State = State.NONE) -> Dialog:
         local_uri=URI.parse("sip:a@h"), remote_uri=URI.parse("sip:b@h"),
         remote_target=None, route_set=(), secure=False,
     )  # fmt: skip
-    return Dialog(state, record, True, 1)
+    dialog = Dialog.create(record, 1, None, caller=True)
+    dialog.state = state
+    return dialog
 
 
 def test_states_are_the_four_rfc_words() -> None:

@@ -270,6 +270,9 @@ class Replayer:
         # one deadline at a time: each event keeps the time its own timer was due, so the
         # moment a replay happens to look at the clock changes nothing
         manager = side.manager
+        earliest = manager._earliest_timer()  # cheap: most messages find nothing due
+        if earliest is None or earliest > now:
+            return
         due = manager.get_timer()
         while due is not None and due <= now:
             self._events(side, manager.handle_timer(due), None, done, at=due)

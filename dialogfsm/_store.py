@@ -140,6 +140,10 @@ class DialogStore:
         received; ``None`` when there is none."""
         return self._dialogs.get(dialog_id(message, sent))
 
+    def _earliest_timer(self) -> float | None:
+        """No timer is due before this (a cancelled one may be the one at this time)."""
+        return self._timers.earliest()
+
     def get_timer(self) -> float | None:
         """When ``handle_timer`` should next be called, or ``None`` when nothing is due."""
         return self._timers.next_deadline()

@@ -39,6 +39,12 @@ class TimerHeap(Generic[T]):
             heapq.heapify(self._heap)
             self._dead = 0
 
+    def earliest(self) -> float | None:
+        """The earliest deadline in the heap, live or not: no live one comes sooner. A
+        cheap answer to "is anything due yet?" for callers that ask at every message."""
+        heap = self._heap
+        return heap[0][0] if heap else None
+
     def next_deadline(self) -> float | None:
         """The earliest live deadline, or ``None``."""
         heap = self._heap

@@ -1060,7 +1060,7 @@ def dialogfsm_move_cycle() -> Callable[[], None]:
         remote_uri=dialogfsm.URI(f"sip:{c.alice}@atlanta.example.com"), remote_target=None,
         route_set=(), secure=False,
     )  # fmt: skip
-    dialog = Dialog.create(state, c.cseq, None, caller=False)
+    dialog = Dialog(State.NONE, state, False, c.cseq)
     sink: list[Any] = []
 
     def run() -> None:

@@ -35,7 +35,7 @@ HeaderItems = Iterable[tuple[str, str]]
 
 
 def _many(value: object) -> list[str]:
-    if not value:  # None, "", ()
+    if value is None or value == ():  # nothing given ("" is given, and refused later)
         return []
     if type(value) is str:
         return [value]
@@ -125,7 +125,7 @@ def build_response(
         raise LocalProtocolError(f"status code {status_code} outside 100-699")
     dialog_forming = 100 < status_code < 300
     items = _copied(request, add_tag, record_route=dialog_forming)
-    added = [("Contact", c) for c in _many(contact)] if contact else []
+    added = [("Contact", c) for c in _many(contact)]
     if headers or body or content_type is not None:
         added += _tail(headers, body, content_type, length=False)
     fields = _Fields()
@@ -142,8 +142,8 @@ def build_response(
                 handler(fields, value)
     except ParseError as err:
         raise ParseError(err.reason, f"header {extra[index][0]!r}") from None
-    if fields.content_length is not None:
-        raise LocalProtocolError("Content-Length is computed from the body; do not pass it")
+    if fields.content_length is not None:  # as build_request says: ours is computed
+        raise ParseError("Content-Length appears more than once", "header 'Content-Length'")
     fields.content_length = length = len(body)
     phrase = REASONS.get(status_code, "") if reason is None else reason
     headers_ = Headers._trusted((*items, *extra, ("Content-Length", str(length))), None)

@@ -41,7 +41,7 @@ _CALLER, _INVITE_USAGE, _REFER_SHIFT = 1, 2, 2  # bits of Dialog._marks
 _NOT_REFERS = _CALLER | _INVITE_USAGE
 
 
-@attrs.define(eq=False, weakref_slot=False)
+@attrs.define(eq=False, weakref_slot=False, init=False)
 class Dialog:
     """One dialog: its ``state`` (moved only by the shared machine) and its record."""
 
@@ -65,17 +65,38 @@ class Dialog:
     """Its subscription usages (RFC 5057 4.2), ``None`` while it has none."""
     reliable: Reliable | None = attrs.field(default=None, repr=False)
     """The reliable-1xx sequence of its latest INVITE transaction (RFC 3262)."""
-    _marks: int = attrs.field(default=_INVITE_USAGE, repr=False, alias="marks")
+    _marks: int = attrs.field(default=_INVITE_USAGE, repr=False)
     """``caller``, ``invite_usage`` and ``refers`` as bits of one int: a slot each would
-    cost 16 bytes more per live dialog."""
+    cost 16 bytes more per live dialog (the constructor takes them one by one)."""
 
-    @classmethod
-    def create(
-        cls, state: DialogState, invite_cseq: int, dialog_set: DialogSet | None, *, caller: bool
-    ) -> Dialog:
-        """A dialog in state ``NONE`` with the INVITE usage, about to be moved."""
-        marks = _INVITE_USAGE | _CALLER if caller else _INVITE_USAGE
-        return cls(State.NONE, state, invite_cseq, dialog_set, marks=marks)
+    def __init__(  # noqa: PLR0917 (one parameter per field, in the order attrs gave them)
+        self,
+        state: State,
+        dialog_state: DialogState,
+        caller: bool,
+        invite_cseq: int,
+        dialog_set: DialogSet | None = None,
+        awaiting_ack: int | None = None,
+        pending_refresh: tuple[int, URI] | None = None,
+        local_pending: tuple[int, str] | None = None,
+        remote_pending: tuple[int, str] | None = None,
+        invite_usage: bool = True,
+        subscriptions: list[Subscription] | None = None,
+        refers: int = 0,
+        reliable: Reliable | None = None,
+    ) -> None:
+        self.state = state
+        self.dialog_state = dialog_state
+        self.invite_cseq = invite_cseq
+        self.dialog_set = dialog_set
+        self.awaiting_ack = awaiting_ack
+        self.pending_refresh = pending_refresh
+        self.local_pending = local_pending
+        self.remote_pending = remote_pending
+        self.subscriptions = subscriptions
+        self.reliable = reliable
+        self._marks = (_CALLER if caller else 0) | (_INVITE_USAGE if invite_usage else 0)
+        self._marks |= refers << _REFER_SHIFT
 
     @property
     def caller(self) -> bool:

@@ -57,7 +57,7 @@ class Headers:
                     raise LocalProtocolError(f"header name {name!r} is not a token")
                 name = canonical_name(name)
             if "\r" in value or "\n" in value:
-                raise LocalProtocolError(f"header {name!r} value contains CR or LF")
+                raise LocalProtocolError(f"header {raw_name.strip()!r} value contains CR or LF")
             checked.append((name, value))
         self._items: tuple[tuple[str, str], ...] = tuple(checked)
         self._lines: tuple[int, ...] | int | None = None

@@ -14,7 +14,7 @@ import enum
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from transitions import EventData, Machine
+from transitions import EventData, Machine, Transition
 from transitions import State as TransitionsState
 
 from ._errors import IllegalTransition
@@ -118,16 +118,24 @@ MACHINE = Machine(
     after_state_change=[_report],
 )
 _TRIGGERS = MACHINE.events
-# (state, trigger) -> the machine's own Transition rows for it. ``move`` executes them
-# directly: ``Event.trigger`` would add its queue, a model-state lookup by name and two
-# empty callback rounds (prepare_event, finalize_event), a third of a move's cost.
-# Keys use the member's value: hashing an Enum member runs Enum.__hash__ in Python.
-_ROWS = {
-    (State[source].value, name): rows
-    for name, event in _TRIGGERS.items()
-    for source, rows in event.transitions.items()
-}
 _MACHINE_STATES = {state.value: MACHINE.get_state(state.name) for state in State}
+
+
+def _rows(value: str, trigger: str) -> list[Transition] | None:
+    """The machine's own Transition rows for ``trigger`` from the state of this value.
+
+    ``move`` executes them itself: ``Event.trigger`` would add its queue and a model-state
+    lookup by name, a third of a move's cost. They are looked up in the machine at every
+    move, so rows added to or removed from ``MACHINE`` later count at once.
+    """
+    event = _TRIGGERS.get(trigger)
+    if event is None:
+        return None
+    return event.transitions.get(_NAMES[value]) or None
+
+
+#: state value -> state name, as the machine keys its rows (Enum.name is a descriptor call)
+_NAMES = {state.value: state.name for state in State}
 
 
 def move(
@@ -140,22 +148,54 @@ def move(
     """Fire ``trigger`` on ``dialog`` through the shared machine; events go to ``events``.
 
     Raises :class:`IllegalTransition` (and changes nothing) when the dialog's state has no
-    row for ``trigger``, or when a condition vetoes the move.
+    row for ``trigger``, or when a condition vetoes the move. The machine's
+    ``prepare_event``, ``finalize_event`` and ``on_exception`` callbacks run as they would
+    for ``Event.trigger``, when any are set.
     """
     state = dialog.state
     value: str = state._value_  # the plain attribute behind .value (no descriptor call)
-    rows = _ROWS.get((value, trigger))
+    rows = _rows(value, trigger)
     if rows is None:
         why = "" if trigger in _TRIGGERS else "no such trigger"
         raise IllegalTransition(trigger, state.name, why)
     kwargs = {"events": events, "message": message, "reason": reason, "source": state}
     data = EventData(_MACHINE_STATES[value], _TRIGGERS[trigger], MACHINE, dialog, (), kwargs)
-    for row in rows:
-        if row.execute(data):
-            return
-    raise IllegalTransition(trigger, state.name, "vetoed by a condition")
+    machine = MACHINE
+    hooks = machine.prepare_event or machine.finalize_event or machine.on_exception
+    if hooks:
+        _run_hooked(machine, rows, data)
+    else:
+        for row in rows:
+            data.transition = row
+            if row.execute(data):
+                data.result = True
+                break
+    if not data.result:
+        raise IllegalTransition(trigger, state.name, "vetoed by a condition")
+
+
+def _run_hooked(machine: Machine, rows: list[Transition], data: EventData) -> None:
+    """What ``Event._trigger`` and ``Event._process`` do around the rows (transitions 0.9),
+    for a machine that someone gave machine-wide callbacks."""
+    try:
+        machine.callbacks(machine.prepare_event, data)
+        for row in rows:
+            data.transition = row
+            if row.execute(data):
+                data.result = True
+                break
+    except BaseException as err:
+        data.error = err  # type: ignore[assignment]  # transitions stores any exception
+        if not machine.on_exception:
+            raise
+        machine.callbacks(machine.on_exception, data)
+    finally:
+        try:
+            machine.callbacks(machine.finalize_event, data)
+        except Exception as err:  # transitions logs these and goes on
+            logger.error("finalize_event callback failed: %r", err)
 
 
 def allowed(state: State, trigger: str) -> bool:
     """Whether the table has a row for ``trigger`` from ``state``."""
-    return (state.value, trigger) in _ROWS
+    return _rows(state.value, trigger) is not None

@@ -265,7 +265,7 @@ class DialogStore:
         if state.id in self._dialogs:
             return None
         request = dialog_set.request
-        dialog = Dialog.create(state, request.cseq.number, dialog_set, caller=caller)
+        dialog = Dialog(_NONE, state, caller, request.cseq.number, dialog_set)
         if request.method == "INVITE":
             # RFC 3261 14.1, 14.2: the INVITE that made the dialog is in progress until
             # its final response: no re-INVITE may cross it, either way

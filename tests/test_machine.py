@@ -31,9 +31,7 @@ def new_dialog(state: State = State.NONE) -> Dialog:
         local_uri=URI.parse("sip:a@h"), remote_uri=URI.parse("sip:b@h"),
         remote_target=None, route_set=(), secure=False,
     )  # fmt: skip
-    dialog = Dialog.create(record, 1, None, caller=True)
-    dialog.state = state
-    return dialog
+    return Dialog(state, record, True, 1)
 
 
 def test_states_are_the_four_rfc_words() -> None:
@@ -147,3 +145,27 @@ def test_dialogs_are_slotted_and_unregistered() -> None:
     assert not hasattr(dialog.dialog_state, "__dict__")
     assert not hasattr(dialog, "provisional")
     assert MACHINE.models == []
+
+
+def test_rows_and_hooks_added_to_the_machine_later_are_honoured() -> None:
+    """``move`` runs the machine's own Transition rows: a row added to ``MACHINE`` after
+    import is found, and machine-wide prepare/finalize callbacks run around each move, as
+    ``Event.trigger`` would run them."""
+    calls: list[str] = []
+    MACHINE.add_transition("failure", State.CONFIRMED, State.TERMINATED)
+    MACHINE.prepare_event = [lambda event: calls.append(f"prepare {event.event.name}")]
+    MACHINE.finalize_event = [lambda event: calls.append(f"finalize {event.result}")]
+    try:
+        dialog, events = new_dialog(State.CONFIRMED), list[DialogEvent]()
+        assert allowed(State.CONFIRMED, "failure")
+        move(dialog, "failure", events)
+        assert dialog.state is State.TERMINATED
+        assert [type(e) for e in events] == [DialogTerminated]
+        assert calls == ["prepare failure", "finalize True"]
+    finally:
+        MACHINE.prepare_event = []
+        MACHINE.finalize_event = []
+        MACHINE.remove_transition("failure", "CONFIRMED", "TERMINATED")
+    assert not allowed(State.CONFIRMED, "failure")
+    with pytest.raises(IllegalTransition):
+        move(new_dialog(State.CONFIRMED), "failure", [])

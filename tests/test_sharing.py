@@ -13,7 +13,6 @@ import pytest
 from dialogfsm import (
     URI,
     DialogManager,
-    LocalProtocolError,
     ParseError,
     Request,
     Response,
@@ -126,14 +125,16 @@ def test_dialog_marks_are_independent() -> None:
 
 def test_a_response_computes_its_own_content_length() -> None:
     """RFC 3261 20.14: Content-Length is the body's size; the builder refuses one passed in
-    rather than send two."""
+    rather than send two, as build_request does; an empty Contact is refused, not dropped."""
     request = invite(1)
     response = build_response(request, 200, to_tag="t1", body=b"v=0\r\n", content_type="x/y")
     assert isinstance(response, Response)
     assert response.content_length == 5
     assert response.headers.get_all("Content-Length") == ["5"]
-    with pytest.raises(LocalProtocolError, match="Content-Length"):
+    with pytest.raises(ParseError, match="Content-Length appears more than once"):
         build_response(request, 200, to_tag="t1", headers=[("Content-Length", "0")])
+    with pytest.raises(ParseError, match="Contact"):
+        build_response(request, 200, to_tag="t1", contact="")
 
 
 def test_recurring_header_lines_parse_the_same_and_stay_bounded() -> None:

@@ -12,6 +12,7 @@ import attrs
 from ._errors import ParseError
 from ._grammar import is_token
 from ._headers import CANONICAL, Headers
+from ._memo import Memo
 from ._message import (
     HANDLERS,
     SIP_VERSION,
@@ -96,22 +97,11 @@ class _Folded(Exception):  # noqa: N818 (a signal, not an error)
     """A header line starts with whitespace: the block has folded lines."""
 
 
-class _LineMemo(dict[str, tuple[tuple[str, str], "_Handler | None"]]):
-    """Header line as written -> its (canonical name, value) item and its field parser.
-
-    Most header lines recur verbatim: Max-Forwards, Allow, Supported, User-Agent,
-    Content-Type, the Record-Route and Route of every call through the same proxies, the
-    From, To and Contact of every message of a dialog. One lookup then replaces splitting,
-    naming and stripping the line. Bounded: emptied when full; long lines are not kept.
-    """
-
-    def cache_clear(self) -> None:
-        """Forget every line (the memo interface of ``functools.lru_cache``)."""
-        self.clear()
-
-
-_LINES = _LineMemo()
-_MAX_LINES = 4096
+#: header line as written -> its (canonical name, value) item and its field parser. Most
+#: lines recur verbatim: Max-Forwards, Allow, Supported, User-Agent, Content-Type, the
+#: Record-Route and Route of every call through the same proxies, the From, To and Contact
+#: of every message of a dialog. One lookup then replaces splitting, naming and stripping.
+_LINES: Memo[str, tuple[tuple[str, str], _Handler | None]] = Memo(4096)
 _MAX_LINE_KEY = 256
 
 
@@ -132,10 +122,8 @@ def _parse_headers(
                 if known is None:
                     known = _header_name(name, colon, line)
                 hit = ((known[0], value.strip(" \t")), known[1])
-                if len(line) <= _MAX_LINE_KEY:
-                    if len(seen) >= _MAX_LINES:
-                        seen.clear()
-                    seen[line] = hit
+                if len(line) <= _MAX_LINE_KEY:  # long lines are not kept
+                    seen.put(line, hit)
             item, handler = hit
             append(item)
             if handler is not None:

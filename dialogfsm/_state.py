@@ -11,12 +11,12 @@ from typing import NamedTuple
 
 import attrs
 
+from ._memo import Memo
 from ._uri import URI
 from ._values import NameAddr
 
 #: route sets in use, by the identity of their entries (see ``shared_route_set``)
-_ROUTE_SETS: dict[tuple[int, ...], tuple[NameAddr, ...]] = {}
-_MAX_ROUTE_SETS = 4096
+_ROUTE_SETS: Memo[tuple[int, ...], tuple[NameAddr, ...]] = Memo(4096)
 
 
 def shared_route_set(routes: tuple[NameAddr, ...]) -> tuple[NameAddr, ...]:
@@ -33,10 +33,7 @@ def shared_route_set(routes: tuple[NameAddr, ...]) -> tuple[NameAddr, ...]:
     found = _ROUTE_SETS.get(key)
     if found is not None:
         return found
-    if len(_ROUTE_SETS) >= _MAX_ROUTE_SETS:
-        _ROUTE_SETS.clear()
-    _ROUTE_SETS[key] = routes
-    return routes
+    return _ROUTE_SETS.put(key, routes)
 
 
 class DialogId(NamedTuple):

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from ._errors import LocalProtocolError, ParseError
 from ._grammar import SIP_URI, Params, find_param
+from ._memo import Memo
 
 _SIP = re.compile(SIP_URI)
 _new_object = object.__new__
@@ -46,22 +47,11 @@ def _bad(text: str, where: str) -> NoReturn:
     raise ParseError(f"malformed URI {text[:60]!r}", where)
 
 
-class _SplitCache(dict[str, tuple[Any, ...]]):
-    """URI text -> its parts, for URIs whose parts were read.
-
-    A URI object holds only its text: a dialog keeps three URIs for hours at the cost of
-    their text, and most URIs of a message are carried whole, never split. The parts of a
-    URI that is read are kept here for the next read of the same text. Bounded: emptied
-    when full, after which a URI read again is split again.
-    """
-
-    def cache_clear(self) -> None:
-        """Forget every entry (the memo interface of ``functools.lru_cache``)."""
-        self.clear()
-
-
-_SPLITS = _SplitCache()
-_MAX_SPLITS = 4096
+#: URI text -> its parts, for URIs whose parts were read. A URI object holds only its text:
+#: a dialog keeps three URIs for hours at the cost of their text, and most URIs of a message
+#: are carried whole, never split. The parts of one that is read wait here for the next read
+#: of the same text; once forgotten, they are split again.
+_SPLITS: Memo[str, tuple[Any, ...]] = Memo(4096)
 
 
 class URI:
@@ -164,10 +154,7 @@ class URI:
                 (raw_scheme or "").lower(), user, password, host,
                 None if port is None else int(port), _params((params or "")[1:]), hdrs, None,
             )  # fmt: skip
-        if len(_SPLITS) >= _MAX_SPLITS:
-            _SPLITS.clear()
-        _SPLITS[self._text] = parts
-        return parts
+        return _SPLITS.put(self._text, parts)
 
     @property
     def scheme(self) -> str:

@@ -57,10 +57,10 @@ def test_uri_parts_stay_right_when_the_split_cache_turns_over() -> None:
     """URI parts come from a bounded cache of split URIs: read far more URIs than it holds,
     and each one still reads its own parts, and the cache stays within its bound."""
     uris = [URI(f"sip:user{n}@host{n}.example.com:{5000 + n % 60000};transport=tcp")
-            for n in range(3 * _uri._MAX_SPLITS)]  # fmt: skip
+            for n in range(3 * _uri._SPLITS.limit)]  # fmt: skip
     for n, uri in enumerate(uris):
         assert (uri.user, uri.host, uri.port) == (f"user{n}", f"host{n}.example.com", 5000 + n)
-        assert len(_uri._SPLITS) <= _uri._MAX_SPLITS
+        assert len(_uri._SPLITS) <= _uri._SPLITS.limit
     assert uris[0].transport == "tcp"  # long since pushed out of the cache: split again
     assert uris[0] == URI("sip:user0@HOST0.example.com:5000;transport=TCP")  # RFC 3261 19.1.4
 
@@ -89,14 +89,14 @@ def test_route_set_table_is_bounded_and_never_mixes_dialogs() -> None:
     """A flood of dialogs each through proxies of its own fills the table past its bound:
     it is emptied and refilled, and every dialog keeps exactly its own route set."""
     uas = DialogManager(max_unconfirmed=10)
-    count = _state._MAX_ROUTE_SETS + 50
+    count = _state._ROUTE_SETS.limit + 50
     for n in range(count):
         routes = (
             f"Record-Route: <sip:a{n}.example.com;lr>\r\n"
             f"Record-Route: <sip:b{n}.example.com;lr>\r\n"
         )
         answered(uas, invite(n, routes), n)
-        assert len(_state._ROUTE_SETS) <= _state._MAX_ROUTE_SETS
+        assert len(_state._ROUTE_SETS) <= _state._ROUTE_SETS.limit
     assert len(uas.dialogs) == count
     for dialog in uas.dialogs.values():
         k = int(dialog.dialog_state.call_id.removeprefix("share").partition("@")[0])
@@ -148,7 +148,7 @@ def test_recurring_header_lines_parse_the_same_and_stay_bounded() -> None:
     for _ in range(3):
         with pytest.raises(ParseError, match=r"name-addr .* in header 'Record-Route' \(line 4\)"):
             parse_message(bad.encode())
-    for n in range(2 * _parser._MAX_LINES):
+    for n in range(2 * _parser._LINES.limit):
         parse_message(INVITE.format(n=n, routes=f"X-Flood: {n}\r\n", port=5060).encode())
-        assert len(_parser._LINES) <= _parser._MAX_LINES
+        assert len(_parser._LINES) <= _parser._LINES.limit
     assert invite(7).headers == first.headers

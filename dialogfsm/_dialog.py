@@ -18,7 +18,7 @@ from ._errors import LocalProtocolError
 from ._machine import State
 from ._message import Request, Response
 from ._prack import Reliable, rack_for
-from ._state import DialogId, DialogState, shared_route_set
+from ._state import DialogId, DialogState
 from ._subscriptions import INVITE_USAGE, Subscription, Usage
 from ._uri import URI
 from ._values import NameAddr, Via
@@ -216,7 +216,7 @@ def uac_state(request: Request, response: Response, *, tls: bool) -> DialogState
 
 def uac_route_set(response: Response) -> tuple[NameAddr, ...]:
     """RFC 3261 12.1.2: the Record-Route of the response, in reverse order."""
-    return shared_route_set(tuple(reversed(response.record_route)))
+    return tuple(reversed(response.record_route))
 
 
 def uas_state(request: Request, response: Response, *, tls: bool) -> DialogState:

@@ -42,7 +42,7 @@ from ._matching import (
 )
 from ._message import Message, Request, Response
 from ._prack import check_send, is_reliable, next_rseq
-from ._state import DialogId
+from ._state import DialogId, shared_route_set
 from ._store import _CONFIRMED, _EARLY, _NONE, DIALOG_CREATING, Extra2xx, _Timer
 from ._subscriptions import (
     INVITE_USAGE,
@@ -498,7 +498,7 @@ class DialogManager(UsageRules):
                 # RFC 3261 13.2.2.4: the 2xx's Record-Route and Contact, not the 1xx's,
                 # give the route set and remote target; the route set is frozen after this
                 state = dialog.dialog_state
-                state.route_set = uac_route_set(response)
+                state.route_set = shared_route_set(uac_route_set(response))
                 if response.contact:
                     state.remote_target = response.contact[0].uri
             move(dialog, "success", events, response)

@@ -24,7 +24,6 @@ from ._values import MAX_RSEQ, CSeq, Event, NameAddr, RAck, SubscriptionState, V
 SIP_VERSION = "SIP/2.0"
 _WHITESPACE = re.compile(r"\s")
 _new_object = object.__new__
-_set = object.__setattr__  # frozen attrs classes are filled in this way
 _MAX_SEQ = 2**31
 
 

@@ -125,6 +125,7 @@ from dialogfsm import (  # noqa: E402
     State,
     build_request,
     build_response,
+    clear_caches,
     parse_message,
 )
 
@@ -1169,17 +1170,6 @@ def rss() -> int | None:
         return None
 
 
-def clear_memos() -> None:
-    """Empty dialogfsm's bounded memo caches (``functools.lru_cache`` in its modules, and
-    other objects with its ``cache_clear``)."""
-    for name, module in list(sys.modules.items()):
-        if name == "dialogfsm" or name.startswith("dialogfsm."):
-            for value in list(vars(module).values()):
-                clear = None if isinstance(value, type) else getattr(value, "cache_clear", None)
-                if callable(clear):
-                    clear()
-
-
 M = TypeVar("M", DialogManager, "NaiveManager")
 
 
@@ -1263,7 +1253,7 @@ def measure_memory(
         # warm-up (lazily built tables, allocator state); kept small, as the memory it frees
         # is reused by the build and would hide that much RSS growth
         build(min(count // 20, 200), 50_000_000)
-        clear_memos()
+        clear_caches()
         gc.collect()
         base, base_rss = tracemalloc.get_traced_memory()[0], rss()
         started = time.perf_counter()
@@ -1272,7 +1262,7 @@ def measure_memory(
         gc.collect()
         with_memo = tracemalloc.get_traced_memory()[0]
         now_rss = rss()
-        clear_memos()
+        clear_caches()
         gc.collect()
         if traced:
             end = tracemalloc.get_traced_memory()[0]
@@ -1365,7 +1355,7 @@ def _reachable(root: object, seen: dict[int, object], stop: Any = ()) -> None:
         stack.extend(gc.get_referents(obj))
 
 
-_OPAQUE = (type, type(sys), type(len), type(clear_memos), State, bool)
+_OPAQUE = (type, type(sys), type(len), type(clear_caches), State, bool)
 
 
 def dialog_breakdown(manager: DialogManager) -> list[str]:

@@ -46,6 +46,7 @@ from ._headers import Headers
 from ._ladder import Ladder, ladder, ladder_html, ladder_mermaid, ladder_svg
 from ._machine import MACHINE, TRANSITIONS, State
 from ._manager import DIALOG_CREATING, DialogManager, Extra2xx
+from ._memo import clear_caches
 from ._message import Message, Request, Response
 from ._packets import Decoder, DecoderLimits, Payload
 from ._parser import DEFAULT_LIMITS, Limits, StreamParser, parse_message
@@ -135,6 +136,7 @@ __all__ = [
     "build_in_dialog",
     "build_request",
     "build_response",
+    "clear_caches",
     "iter_replay",
     "ladder",
     "ladder_html",

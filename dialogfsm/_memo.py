@@ -7,10 +7,36 @@ bookkeeping per hit (an LRU list would), and a flood of distinct keys can never 
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class _Clearable(Protocol):
+    def cache_clear(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Clearable)
+#: every bounded cache of the package, for :func:`clear_caches`
+_CACHES: list[_Clearable] = []
+
+
+def bounded(cache: C) -> C:
+    """Register a bounded cache (a ``functools.lru_cache``) with :func:`clear_caches`."""
+    _CACHES.append(cache)
+    return cache
+
+
+def clear_caches() -> None:
+    """Empty every memo table and LRU cache of dialogfsm's parser, URIs and route sets.
+
+    They are bounded, so this is never needed for correctness or to stop growth. It is for
+    measurements: the tables fill and empty as traffic goes by, so memory taken at two
+    moments differs by up to their bound unless they are emptied first.
+    """
+    for cache in _CACHES:
+        cache.cache_clear()
 
 
 class Memo(dict[K, V]):
@@ -22,6 +48,7 @@ class Memo(dict[K, V]):
     def __init__(self, limit: int) -> None:
         super().__init__()
         self.limit = limit
+        _CACHES.append(self)
 
     def put(self, key: K, value: V) -> V:
         """Remember ``value`` for ``key`` (first forgetting everything when full)."""

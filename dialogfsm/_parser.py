@@ -12,7 +12,7 @@ import attrs
 from ._errors import ParseError
 from ._grammar import is_token
 from ._headers import CANONICAL, Headers
-from ._memo import Memo
+from ._memo import Memo, bounded
 from ._message import (
     HANDLERS,
     SIP_VERSION,
@@ -207,6 +207,7 @@ def _line_where(numbers: tuple[int, ...] | None, index: int) -> str:
     return f"line {numbers[index] if numbers is not None else index + 2}"
 
 
+@bounded
 @functools.lru_cache(maxsize=256)
 def _status_line(line: str) -> tuple[int, str]:
     version, _, rest = line.partition(" ")
@@ -225,6 +226,7 @@ _METHODS = frozenset({
 })  # fmt: skip
 
 
+@bounded
 @functools.lru_cache(maxsize=2048)
 def _request_line(line: str) -> tuple[str, URI]:
     # RFC 3261 7.1: Method SP Request-URI SP SIP-Version. Runs of SP and trailing SP are

@@ -68,19 +68,8 @@ class NameAddr(NamedTuple):
     @classmethod
     def parse(cls, text: str, where: str = "name-addr") -> NameAddr:
         """Parse ``"Name" <uri>;params`` or the bare ``uri;params`` form (RFC 3261 20.10)."""
-        m = _name_addr_fast(text)
-        if m is not None:
-            display, uri, _, userinfo, _, port, _, _, params = m.groups()
-            if (port is None or len(port) < 5 or int(port) <= 65535) and userinfo != "":
-                if display:
-                    display = display.rstrip(" \t")
-                    # an empty quoted display name ("") stays "", distinct from no name
-                    display = unquote(display) if display[:1] == '"' else display or None
-                else:
-                    display = None
-                params = tuple(_params_of(params)) if params else ()
-                return _new(cls, (_uri(uri), display, params))
-        return cls._parse_general(text.strip(" \t"), where)
+        parsed = fast_name_addr(text)
+        return parsed if parsed is not None else cls._parse_general(text.strip(" \t"), where)
 
     @classmethod
     def _parse_general(cls, text: str, where: str) -> NameAddr:
@@ -149,11 +138,10 @@ class Via(NamedTuple):
         """Parse ``SIP/2.0/UDP host:port;branch=...`` (LWS allowed around ``/`` and ``:``)."""
         m = _via_fast(text)
         if m is not None:
+            fast = _fast_via(m)
+            if fast is not None:
+                return fast
             transport, host, port, params = m.groups()
-            if port is None:
-                return _new(cls, (transport, host, None, tuple(_params_of(params)), "SIP/2.0"))
-            if len(port) < 5:
-                return _new(cls, (transport, host, int(port), tuple(_params_of(params)), "SIP/2.0"))
             protocol = "SIP/2.0"
         else:
             m = _VIA.fullmatch(text.strip(" \t"))
@@ -201,6 +189,40 @@ class Via(NamedTuple):
     def param(self, name: str) -> str | None:
         """Value of parameter ``name`` (case-insensitive); ``""`` for a flag."""
         return find_param(self.params, name)
+
+
+def fast_name_addr(text: str) -> NameAddr | None:
+    """``text`` parsed when it is in the form nearly every peer sends (see
+    ``_name_addr_fast``), else ``None``; the general grammar then decides."""
+    m = _name_addr_fast(text)
+    if m is None:
+        return None
+    display, uri, _, userinfo, _, port, _, _, params = m.groups()
+    if (port is not None and len(port) >= 5 and int(port) > 65535) or userinfo == "":
+        return None
+    if display:
+        display = display.rstrip(" \t")
+        # an empty quoted display name ("") stays "", distinct from no name
+        display = unquote(display) if display[:1] == '"' else display or None
+    else:
+        display = None
+    return _new(NameAddr, (_uri(uri), display, tuple(_params_of(params)) if params else ()))
+
+
+def fast_via(text: str) -> Via | None:
+    """``text`` parsed when it is in the form nearly every peer sends (``SIP/2.0/UDP
+    host:port;params``, no LWS, port below 10000), else ``None``."""
+    m = _via_fast(text)
+    return None if m is None else _fast_via(m)
+
+
+def _fast_via(m: re.Match[str]) -> Via | None:
+    transport, host, port, params = m.groups()
+    if port is None:
+        return _new(Via, (transport, host, None, tuple(_params_of(params)), "SIP/2.0"))
+    if len(port) < 5:  # a 5-digit port needs the range check of the general path
+        return _new(Via, (transport, host, int(port), tuple(_params_of(params)), "SIP/2.0"))
+    return None
 
 
 class CSeq(NamedTuple):

@@ -9,17 +9,23 @@ the shared structure past its bound and checks every dialog still reads right.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dialogfsm import (
     URI,
     DialogManager,
+    NameAddr,
     ParseError,
     Request,
     Response,
+    Via,
+    _message,
     _parser,
     _state,
     _uri,
     build_response,
+    clear_caches,
     parse_message,
 )
 
@@ -152,3 +158,129 @@ def test_recurring_header_lines_parse_the_same_and_stay_bounded() -> None:
         parse_message(INVITE.format(n=n, routes=f"X-Flood: {n}\r\n", port=5060).encode())
         assert len(_parser._LINES) <= _parser._LINES.limit
     assert invite(7).headers == first.headers
+
+
+#: From/To values the head memo could get wrong: the tag inside <>, inside a quoted name,
+#: on a bare addr-spec (a header parameter there too), written ;TAG=, twice, after LWS,
+#: with a value the fast grammar refuses, on a port out of range
+NAME_ADDRS = [
+    "Bob <sip:bob@biloxi.example.com>;tag=b1",
+    '"Bob ;tag=x" <sip:bob@biloxi.example.com>;tag=b2',
+    "<sip:bob@biloxi.example.com;tag=inside>",
+    "<sip:bob@biloxi.example.com;tag=inside>;tag=outside",
+    "sip:bob@biloxi.example.com;tag=bare",
+    "sip:bob@biloxi.example.com;user=phone;tag=bare",
+    "Bob <sip:bob@biloxi.example.com>;TAG=upper",
+    "Bob <sip:bob@biloxi.example.com>;tag=one;tag=two",
+    "Bob <sip:bob@biloxi.example.com> ;tag=lws",
+    'Bob <sip:bob@biloxi.example.com>;tag="quoted"',
+    "Bob <sip:bob@biloxi.example.com:99999>;tag=port",
+    "Bob <sip:bob@biloxi.example.com>;expires=60;tag=last",
+    "Bob <sip:bob@biloxi.example.com>;tag=first;expires=60",
+    "<sips:[2001:db8::1]:5061>;tag=v6",
+]
+VIAS = [
+    "SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bKa",
+    "SIP/2.0/UDP pc33.atlanta.example.com:5060;received=192.0.2.1;branch=z9hG4bKb",
+    "SIP/2.0/UDP pc33.atlanta.example.com:5060;branch=z9hG4bKc;rport",
+    "SIP/2.0/UDP pc33.atlanta.example.com:5060;rport;branch=z9hG4bKd;branch=z9hG4bKe",
+    "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bKf",
+    "SIP/2.0/UDP pc33.atlanta.example.com:50600;branch=z9hG4bKg",
+    "SIP/2.0/UDP pc33.atlanta.example.com:99999;branch=z9hG4bKh",
+    "SIP / 2.0 / UDP pc33.atlanta.example.com ; branch=z9hG4bKi",
+    "SIP/2.0/UDP pc33.atlanta.example.com;BRANCH=z9hG4bKj",
+    "SIP/2.0/UDP pc33.atlanta.example.com;branch=",
+    "SIP/2.0/UDP pc33.atlanta.example.com;branch=a,b",
+    "SIP/2.0/UDP pc33.atlanta.example.com;branch=a b",
+]
+
+
+def _outcome(parse: object, value: str) -> object:
+    try:
+        return parse(value)  # type: ignore[operator]
+    except ParseError as err:
+        return ParseError, err.reason
+
+
+@pytest.mark.parametrize("value", NAME_ADDRS)
+def test_a_tag_added_to_a_remembered_head_parses_as_the_whole_value(value: str) -> None:
+    """A From or To whose head (all before ';tag=') was seen parses exactly as if it had
+    not been: same NameAddr, or the same refusal."""
+    cut = value.rfind(";tag=")
+    expected = _outcome(NameAddr.parse, value)
+    for warm in (False, True):
+        clear_caches()
+        if warm and cut > 0:
+            _outcome(_message._name_addr_memo, value[:cut])  # the head is remembered
+        assert _outcome(_message._name_addr_memo, value) == expected, (warm, value)
+        assert _outcome(_message._name_addr_memo, value) == expected  # and again, from memo
+
+
+@pytest.mark.parametrize("value", VIAS)
+def test_a_branch_added_to_a_remembered_via_head_parses_as_the_whole_value(value: str) -> None:
+    """A Via whose head (all before ';branch=') was seen parses exactly as the whole value:
+    same Via, or the same refusal."""
+    expected = _outcome(lambda v: (Via.parse(v),) if "," not in v else _message._vias(v), value)
+    for _ in range(2):  # the second time, the head comes from the memo
+        assert _outcome(_message._vias, value) == expected, value
+    clear_caches()
+
+
+def test_head_memos_stay_bounded_under_a_flood_of_heads() -> None:
+    """Distinct callers and distinct proxies: the head tables never pass their bound."""
+    for n in range(2 * _message._MEMO + 10):
+        to = _message._name_addr_memo(f"<sip:u{n}@example.com>;tag=t{n}")
+        assert (to.uri.user, to.tag) == (f"u{n}", f"t{n}")
+        via = _message._vias(f"SIP/2.0/UDP h{n}.example.com;branch=z9hG4bK{n}")[0]
+        assert (via.host, via.branch) == (f"h{n}.example.com", f"z9hG4bK{n}")
+        assert len(_message._NAME_ADDRS) <= _message._MEMO
+        assert len(_message._VIA_HEADS) <= _message._MEMO
+
+
+_PIECES = [
+    '"A;tag=q"',
+    "Bob",
+    " ",
+    "<",
+    ">",
+    "sip:",
+    "sips:",
+    "u",
+    "@",
+    "h.example.com",
+    ":",
+    "5060",
+    "99999",
+    ";",
+    "tag=",
+    "branch=",
+    "lr",
+    "=",
+    ",",
+    '"',
+    "SIP/2.0/UDP ",
+    "x",
+]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(st.sampled_from(_PIECES), max_size=12),
+    st.sampled_from([";tag=", ";branch="]),
+    st.text(alphabet='az09.;<>" =', max_size=4),
+    st.booleans(),
+)
+def test_head_memos_agree_with_the_grammar_on_any_value(
+    pieces: list[str], param: str, last: str, warm: bool
+) -> None:
+    """Random values built from the characters that matter: the memoised From/To and Via
+    parsers return what the plain parsers return, or refuse with the same reason."""
+    head = "".join(pieces)
+    value = head + param + last
+    clear_caches()
+    if warm:  # the head seen before, as the INVITE's To is when its ACK comes
+        _outcome(_message._name_addr_memo, head)
+        _outcome(_message._vias, head)
+    assert _outcome(_message._name_addr_memo, value) == _outcome(NameAddr.parse, value)
+    if "," not in value:
+        assert _outcome(_message._vias, value) == _outcome(lambda v: (Via.parse(v),), value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+import transitions
 
 from dialogfsm import (
     MACHINE,
@@ -169,3 +170,60 @@ def test_rows_and_hooks_added_to_the_machine_later_are_honoured() -> None:
     assert not allowed(State.CONFIRMED, "failure")
     with pytest.raises(IllegalTransition):
         move(new_dialog(State.CONFIRMED), "failure", [])
+
+
+def _hook_everything(machine: transitions.Machine, calls: list[str], veto: bool) -> None:
+    """Every kind of callback transitions knows, on ``machine``'s provisional row and states."""
+    row = machine.events["provisional"].transitions["NONE"][0]
+    row.prepare.append(lambda _e: calls.append("prepare"))
+
+    def check(_event: object) -> bool:
+        calls.append("check")
+        return not veto
+
+    row.conditions.append(transitions.core.Condition(check))
+    row.before.append(lambda _e: calls.append("before"))
+    row.after.append(lambda _e: calls.append("after"))
+    machine.before_state_change.append(lambda _e: calls.append("machine before"))
+    machine.after_state_change.insert(0, lambda e: calls.append(f"machine after {e.state.name}"))
+    machine.get_state("NONE").on_exit.append(lambda _e: calls.append("exit NONE"))
+    machine.get_state("EARLY").on_enter.append(lambda e: calls.append(f"enter {e.model.state}"))
+
+
+@pytest.mark.parametrize("veto", [False, True])
+def test_a_move_runs_every_callback_as_transitions_itself_would(veto: bool) -> None:
+    """``move`` runs rows the way transitions' own ``Transition`` does: a plain
+    ``transitions.Machine`` with the same table and callbacks calls them in the same order,
+    and a condition's veto stops both before anything changes."""
+    plain = transitions.Machine(
+        model=None, states=list(State), transitions=TRANSITIONS, initial=None,
+        auto_transitions=False, send_event=True,
+    )  # fmt: skip
+    ours: list[str] = []
+    theirs: list[str] = []
+    model = new_dialog()
+    saved = (MACHINE.before_state_change[:], MACHINE.after_state_change[:])
+    row = MACHINE.events["provisional"].transitions["NONE"][0]
+    states = (MACHINE.get_state("NONE"), MACHINE.get_state("EARLY"))
+    try:
+        _hook_everything(MACHINE, ours, veto)
+        _hook_everything(plain, theirs, veto)
+        dialog, events = new_dialog(), list[DialogEvent]()
+        if veto:
+            with pytest.raises(IllegalTransition, match="vetoed by a condition"):
+                move(dialog, "provisional", events)
+            assert (dialog.state, events) == (State.NONE, [])
+        else:
+            move(dialog, "provisional", events)
+            assert dialog.state is State.EARLY
+            assert [type(e) for e in events] == [DialogCreated]
+        plain.events["provisional"].trigger(model)
+        assert model.state is dialog.state
+        assert ours == theirs
+        assert ours[:2] == ["prepare", "check"]
+    finally:
+        MACHINE.before_state_change[:], MACHINE.after_state_change[:] = saved
+        for hooks in (row.prepare, row.conditions, row.before, row.after):
+            hooks.clear()
+        states[0].on_exit.clear()
+        states[1].on_enter.clear()

@@ -153,7 +153,8 @@ class Decoder:
     """RawPackets in, :class:`Payload` records of SIP out, with :attr:`counts` of the rest.
 
     ``decode(packet)`` takes packets in capture order; ``payloads(packets)`` does it for an
-    iterable. State is kept across calls: IP fragments and TCP streams span packets.
+    iterable, then :meth:`finish`. State is kept across calls: IP fragments and TCP streams
+    span packets.
     """
 
     def __init__(self, *, limits: DecoderLimits = DecoderLimits()) -> None:
@@ -163,18 +164,31 @@ class Decoder:
         self.streams = Streams(self.counts, limits.streams, self._name)
         self._names: dict[bytes, str] = {}
         self._next_sweep = 0
+        self._last: tuple[int, int] = (0, 0)  # number and time of the last packet decoded
 
     def payloads(self, packets: Iterable[RawPacket]) -> Iterator[Payload]:
         """Decode every packet, yielding what each delivers."""
         decode = self.decode
         for packet in packets:
             yield from decode(packet)
+        yield from self.finish()
+
+    def finish(self) -> list[Payload]:
+        """The capture ended: every TCP stream still open ends here, with an ``end`` record
+        (numbered and timed as the last packet), so that a message it stopped inside of is
+        known; bytes it held behind a gap are given up (counted)."""
+        number, now = self._last
+        out: list[Payload] = []
+        for delivery in self.streams.flush():
+            self._deliver(number, now, delivery, out)
+        return out
 
     def decode(self, packet: RawPacket) -> list[Payload]:
         """Decode one packet: the SIP it delivers (often one record, often none)."""
         counts = self.counts
         counts.packets += 1
         number, now, linktype, data, _interface, _wire = packet
+        self._last = (number, now)
         out: list[Payload] = []
         if now >= self._next_sweep:
             self._sweep(number, now, out)

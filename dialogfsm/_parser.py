@@ -300,6 +300,15 @@ class StreamParser:
                 self._ready.extend(out)
                 raise
 
+    def end(self) -> None:
+        """The stream ended (FIN, RST, the end of a capture): raise :class:`ParseError` when
+        it stopped inside a message, which then never came whole (RFC 3261 18.3)."""
+        rest = self._buffer.lstrip(b"\r\n")
+        if rest and self._broken is None:
+            start = bytes(rest[:60].split(b"\r\n", 1)[0]).decode("utf-8", "replace")
+            raise ParseError(f"the stream ended {len(rest)} bytes into a message ({start!r})",
+                             "stream")  # fmt: skip
+
     def _next_frame(self) -> bytes | None:
         buf = self._buffer
         skip = 0

@@ -189,7 +189,12 @@ def _wires(payload: Payload, parsers: dict[int, StreamParser | None]) -> Iterato
         return
     stream = payload.stream
     if payload.end:
-        parsers.pop(stream, None)
+        ended = parsers.pop(stream, None)
+        if ended is not None:
+            try:
+                ended.end()
+            except ParseError as err:  # a message cut off by FIN, RST or the capture's end
+                yield Wire(number, time_ns, src, dst, transport, None, err)
         return
     if stream not in parsers:
         parsers[stream] = StreamParser()

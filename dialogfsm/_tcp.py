@@ -300,6 +300,15 @@ class Streams:
             closed.popitem(last=False)
         self._counts.tcp_streams_live = len(self.live)
 
+    def flush(self) -> list[Delivery]:
+        """The input ended: end every live stream (bytes held behind a gap are given up)."""
+        out: list[Delivery] = []
+        for stream in self.live.values():
+            self._end(stream, out)
+        self.live.clear()
+        self._counts.tcp_streams_live = 0
+        return out
+
     def expire(self, now: int) -> list[Delivery]:
         """End and forget streams idle for longer than ``idle_ns``."""
         out: list[Delivery] = []

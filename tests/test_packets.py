@@ -339,7 +339,8 @@ def test_tcp_streams_as_tshark_follows_them(name: str) -> None:
 def test_tcp_scenario_counts_and_ends() -> None:
     """tcp-eth: the segments of the INVITE arrive out of order, retransmitted and
     overlapping; the HTTP stream on 5060 is dropped after its first look; FIN and RST end
-    their streams with an ``end`` record."""
+    their streams with an ``end`` record, and so does the end of the capture for the stream
+    still open."""
     ours, counts = decode("tcp-eth.pcapng")
     assert [(p.number, p.stream, len(p.data), p.end) for p in ours] == [
         (4, 1, 100, False),  # INVITE bytes 0-100
@@ -352,7 +353,9 @@ def test_tcp_scenario_counts_and_ends() -> None:
         (14, 3, 167, False),  # joined mid-way (no SYN), port 5099
         (19, 5, 238, False),
         (20, 5, 0, True),  # IPv6, a keep-alive first; RST
+        (20, 3, 0, True),  # the capture ends: the stream joined mid-way ends with it
     ]
+    assert counts.tcp_streams_live == 0
     assert (counts.tcp_retransmissions, counts.tcp_overlaps, counts.tcp_out_of_order) == (2, 1, 1)
     assert (counts.tcp_streams, counts.tcp_streams_sip, counts.tcp_streams_non_sip) == (5, 4, 1)
     assert counts.skipped_non_sip == 2  # both HTTP segments

@@ -8,6 +8,8 @@ capture's clock.
 from __future__ import annotations
 
 import json
+import socket
+import struct
 from pathlib import Path
 
 import pytest
@@ -216,6 +218,45 @@ def test_unparseable_messages_are_findings_with_the_parse_error(tmp_path: Path) 
     assert [f.packet for f in result.findings] == [1]
     assert "Via" in result.findings[0].text
     assert len(result.dialogs) == 2
+
+
+def _tcp_pcap(path: Path, segments: list[tuple[str, str, int, int, bytes]]) -> Path:
+    """A classic pcap (raw IPv4, LINKTYPE_RAW) of ``(src, dst, seq, flags, data)`` TCP
+    segments, ``ip:port`` each, numbered from 1 and 10 ms apart."""
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101)]
+    for n, (src, dst, seq, flags, data) in enumerate(segments):
+        (src_ip, sport), (dst_ip, dport) = (a.split(":") for a in (src, dst))
+        tcp = struct.pack("!HHIIBBHHH", int(sport), int(dport), seq, 0, 0x50, flags, 65535,
+                          0, 0) + data  # fmt: skip
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), n, 0, 64, 6, 0,
+                         socket.inet_aton(src_ip), socket.inet_aton(dst_ip)) + tcp  # fmt: skip
+        out.append(struct.pack("<IIII", 1_700_000_000, n * 10_000, len(ip), len(ip)) + ip)
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def test_a_tcp_stream_that_ends_inside_a_message_is_a_finding(tmp_path: Path) -> None:
+    """RFC 3261 18.3: on TCP a message is whole only when its Content-Length bytes came. A
+    stream cut inside one, by its FIN or by the end of the capture, is reported as an
+    unparseable message at the packet where the stream ended; what came whole replays."""
+    flow = call()
+    invite, ringing = bytes(flow[0][1]), bytes(flow[1][1])
+    syn, fin, psh = 0x02, 0x11, 0x18
+    path = _tcp_pcap(tmp_path / "cut.pcap", [
+        (ALICE_AT, BOB_AT, 1000, syn, b""),
+        (ALICE_AT, BOB_AT, 1001, psh, invite),  # whole
+        (BOB_AT, ALICE_AT, 5000, syn, b""),
+        (BOB_AT, ALICE_AT, 5001, psh, ringing),  # whole
+        (ALICE_AT, BOB_AT, 1001 + len(invite), psh, invite[:50]),  # a second INVITE, cut...
+        (ALICE_AT, BOB_AT, 1051 + len(invite), fin, b""),  # ... by Alice's FIN
+        (BOB_AT, ALICE_AT, 5001 + len(ringing), psh, ringing[:-30]),  # cut by the capture's end
+    ])  # fmt: skip
+    result = replay(path)
+    cut = [(f.packet, f.rfc, f.endpoint) for f in result.findings if "stream ended" in f.text]
+    assert cut == [(6, "RFC 3261 7", ALICE_AT), (7, "RFC 3261 7", BOB_AT)]
+    assert "the stream ended 50 bytes into a message ('INVITE sip:" in result.findings[0].text
+    assert [d.states for d in result.dialogs] == [["early"], ["early"]]  # the whole ones
+    assert result.sip_messages == 4  # two whole, two cut
 
 
 def test_proxies_are_not_endpoints() -> None:

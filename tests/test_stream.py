@@ -82,3 +82,20 @@ def test_malformed_framed_message_loses_nothing() -> None:
     with pytest.raises(ParseError, match="does not match"):
         parser.feed(OPTIONS + bad + BYE)
     assert parser.feed(b"") == [parse_message(OPTIONS), parse_message(BYE)]
+
+
+def test_a_stream_that_ends_inside_a_message_says_so() -> None:
+    """RFC 3261 18.3: a stream that ends (FIN, RST, the end of a capture) before a message's
+    last byte lost that message: ``end`` raises saying how much of it came. Between
+    messages, or after keep-alive CRLFs only, the end is clean."""
+    clean = StreamParser()
+    assert clean.feed(OPTIONS + b"\r\n\r\n") == [parse_message(OPTIONS)]
+    clean.end()
+    cut = StreamParser()
+    assert cut.feed(b"\r\n" + BYE[:-3]) == []
+    with pytest.raises(ParseError, match=rf"stream ended {len(BYE) - 3} bytes into a message"):
+        cut.end()
+    broken = StreamParser()  # its framing failed already: that was the error to report
+    with pytest.raises(ParseError):
+        broken.feed(b"BYE sip:b@h SIP/2.0\r\nCall-ID: x\r\n\r\n")
+    broken.end()

@@ -133,6 +133,12 @@ def parse_uint(text: str, where: str, what: str, limit: int) -> int:
     return int(text)
 
 
+#: methods of RFC 3261 and the extensions a dialog layer meets: tokens, no check needed
+KNOWN_METHODS = frozenset({
+    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "UPDATE", "SUBSCRIBE",
+    "NOTIFY", "REFER", "INFO", "MESSAGE", "PUBLISH",
+})  # fmt: skip
+
 _token = TOKEN.fullmatch
 
 

@@ -10,7 +10,7 @@ from typing import NoReturn
 import attrs
 
 from ._errors import ParseError
-from ._grammar import is_token
+from ._grammar import KNOWN_METHODS, is_token
 from ._headers import CANONICAL, Headers
 from ._memo import Memo, bounded
 from ._message import (
@@ -102,6 +102,7 @@ class _Folded(Exception):  # noqa: N818 (a signal, not an error)
 #: Record-Route and Route of every call through the same proxies, the From, To and Contact
 #: of every message of a dialog. One lookup then replaces splitting, naming and stripping.
 _LINES: Memo[str, tuple[tuple[str, str], _Handler | None]] = Memo(4096)
+_LINES_LIMIT = _LINES.limit
 _MAX_LINE_KEY = 256
 
 
@@ -123,7 +124,9 @@ def _parse_headers(
                     known = _header_name(name, colon, line)
                 hit = ((known[0], value.strip(" \t")), known[1])
                 if len(line) <= _MAX_LINE_KEY:  # long lines are not kept
-                    seen.put(line, hit)
+                    if len(seen) >= _LINES_LIMIT:  # Memo.put, without the call
+                        seen.clear()
+                    seen[line] = hit
             item, handler = hit
             append(item)
             if handler is not None:
@@ -219,13 +222,6 @@ def _status_line(line: str) -> tuple[int, str]:
     return int(code), reason.strip(" \t")
 
 
-#: methods of RFC 3261 and the extensions a dialog layer meets: tokens, no check needed
-_METHODS = frozenset({
-    "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "UPDATE", "SUBSCRIBE",
-    "NOTIFY", "REFER", "INFO", "MESSAGE", "PUBLISH",
-})  # fmt: skip
-
-
 @bounded
 @functools.lru_cache(maxsize=2048)
 def _request_line(line: str) -> tuple[str, URI]:
@@ -241,7 +237,7 @@ def _request_line(line: str) -> tuple[str, URI]:
             f"request line {line[:60]!r} is not 'METHOD Request-URI SIP/2.0'", "start line"
         )
     method, uri, version = parts
-    if method not in _METHODS and not is_token(method):
+    if method not in KNOWN_METHODS and not is_token(method):
         raise ParseError(f"method {method[:20]!r} is not a token", "start line")
     if version.upper() != SIP_VERSION:
         raise ParseError(f"unsupported SIP version {version[:20]!r}", "start line")

@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from ._errors import ParseError
 from ._grammar import (
+    KNOWN_METHODS,
     PARAMS,
     QUOTED,
     SIP_URI,
@@ -235,7 +236,12 @@ class CSeq(NamedTuple):
     def parse(cls, text: str, where: str = "CSeq") -> CSeq:
         """Parse ``"4711 INVITE"``."""
         number, _, method = text.partition(" ")
-        if number.isascii() and number.isdigit() and len(number) < 10 and is_token(method):
+        if (
+            number.isascii()
+            and number.isdigit()
+            and len(number) < 10
+            and (method in KNOWN_METHODS or is_token(method))
+        ):
             return _new(cls, (int(number), method))
         m = _CSEQ.fullmatch(text)
         if m is None:

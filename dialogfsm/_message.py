@@ -8,7 +8,6 @@ Every other header stays text until the application parses it.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from typing import NoReturn
@@ -16,27 +15,24 @@ from typing import NoReturn
 import attrs
 
 from ._errors import ParseError
-from ._grammar import parse_uint, split_commas
+from ._grammar import parse_uint
 from ._headers import Headers
-from ._memo import Memo, bounded
 from ._uri import URI
-from ._values import (
-    MAX_RSEQ,
-    CSeq,
-    Event,
-    NameAddr,
-    RAck,
-    SubscriptionState,
-    Via,
-    fast_name_addr,
-    fast_via,
-    parse_tokens,
+from ._value_memos import (
+    MEMO_KEY,
+    cseq_memo,
+    name_addr_memo,
+    name_addrs,
+    name_addrs_memo,
+    tokens_memo,
+    vias,
+    vias_memo,
 )
+from ._values import MAX_RSEQ, CSeq, Event, NameAddr, RAck, SubscriptionState, Via, parse_tokens
 
 SIP_VERSION = "SIP/2.0"
 _WHITESPACE = re.compile(r"\s")
 _new_object = object.__new__
-_new = tuple.__new__  # a NamedTuple from a ready tuple
 _MAX_SEQ = 2**31
 
 
@@ -87,104 +83,26 @@ def _call_id(f: _Fields, value: str) -> None:
     f.call_id = value
 
 
-# Parsed values are immutable, and SIP repeats them: every message of a transaction carries
-# the same Via, From, To and CSeq, every message of a dialog the same From, To, Contact and
-# route set, every call through a proxy the same Record-Route. So the parsers below are
-# memoised on the header's text, in bounded caches that only take short values: a flood of
-# distinct or huge values costs at most _MEMO small entries each.
-# The handlers call them directly (no wrapper): a header costs one Python call, not three.
-_MEMO = 2048
-_MEMO_KEY = 256
-
-# A new From, To or Via value mostly differs from one seen before only in its last
-# parameter: the tag of a new dialog (the To of an ACK or BYE is the INVITE's To plus the
-# callee's tag; a caller's From is the same up to its tag, call after call), the branch of a
-# new transaction (a proxy's or a phone's Via is the same up to it). Such a value is its
-# remembered head plus that parameter. This is exact, not a guess: when the head is in the
-# fast grammar of _values and the parameter's value is one that grammar takes (no ; , = < >
-# quote or space), the whole value is in the fast grammar too, and parses to the head's
-# parameters followed by that one.
-_param_value = re.compile(r'[^;\s",=<>]++').fullmatch  # a parameter value in PARAMS
-#: name-addr values in the fast grammar -> their NameAddr (heads and whole values alike)
-_NAME_ADDRS: Memo[str, NameAddr] = Memo(_MEMO)
-#: name-addr values only the general grammar takes (rare) -> their NameAddr
-_ODD_NAME_ADDRS: Memo[str, NameAddr] = Memo(256)
-#: Via values up to ";branch=" -> their Via, when in the fast grammar
-_VIA_HEADS: Memo[str, Via] = Memo(_MEMO)
-
-
-def _name_addr_memo(value: str) -> NameAddr:
-    """The From or To ``value`` (one name-addr, at most _MEMO_KEY long), parsed."""
-    seen = _NAME_ADDRS.get(value)
-    if seen is not None:
-        return seen
-    cut = value.rfind(";tag=")
-    if cut > 0 and _param_value(value, cut + 5):
-        head = value[:cut]
-        base = _NAME_ADDRS.get(head)
-        if base is None:
-            base = fast_name_addr(head)
-            if base is not None:
-                _NAME_ADDRS.put(head, base)
-        if base is not None:
-            params = (*base.params, ("tag", value[cut + 5 :]))
-            return _NAME_ADDRS.put(value, _new(NameAddr, (base.uri, base.display_name, params)))
-    parsed = fast_name_addr(value)
-    if parsed is not None:
-        return _NAME_ADDRS.put(value, parsed)
-    odd = _ODD_NAME_ADDRS.get(value)
-    return odd if odd is not None else _ODD_NAME_ADDRS.put(value, NameAddr.parse(value))
-
-
-def _name_addrs(value: str) -> tuple[NameAddr, ...]:
-    if "," not in value:
-        return (NameAddr.parse(value),)
-    return tuple([NameAddr.parse(v) for v in split_commas(value, "name-addr")])
-
-
-def _vias(value: str) -> tuple[Via, ...]:
-    if "," in value:
-        return tuple([Via.parse(v) for v in split_commas(value, "Via")])
-    cut = value.rfind(";branch=")
-    if cut > 0 and _param_value(value, cut + 8):
-        head = value[:cut]
-        base = _VIA_HEADS.get(head)
-        if base is None:
-            base = fast_via(head)
-            if base is not None:
-                _VIA_HEADS.put(head, base)
-        if base is not None:
-            params = (*base.params, ("branch", value[cut + 8 :]))
-            return (_new(Via, (base.transport, base.host, base.port, params, base.protocol)),)
-    return (Via.parse(value),)
-
-
-_name_addrs_memo = bounded(functools.lru_cache(maxsize=_MEMO)(_name_addrs))
-_vias_memo = bounded(functools.lru_cache(maxsize=_MEMO)(_vias))
-_cseq_memo = bounded(functools.lru_cache(maxsize=_MEMO)(CSeq.parse))
-_tokens_memo = bounded(functools.lru_cache(maxsize=256)(parse_tokens))
-
-
 def _from(f: _Fields, value: str) -> None:
     if f.from_ is not None:
         _repeated("From")
-    f.from_ = _name_addr_memo(value) if len(value) <= _MEMO_KEY else NameAddr.parse(value)
+    f.from_ = name_addr_memo(value) if len(value) <= MEMO_KEY else NameAddr.parse(value)
 
 
 def _to(f: _Fields, value: str) -> None:
     if f.to is not None:
         _repeated("To")
-    f.to = _name_addr_memo(value) if len(value) <= _MEMO_KEY else NameAddr.parse(value)
+    f.to = name_addr_memo(value) if len(value) <= MEMO_KEY else NameAddr.parse(value)
 
 
 def _cseq(f: _Fields, value: str) -> None:
     if f.cseq is not None:
         _repeated("CSeq")
-    f.cseq = _cseq_memo(value) if len(value) <= _MEMO_KEY else CSeq.parse(value)
+    f.cseq = cseq_memo(value) if len(value) <= MEMO_KEY else CSeq.parse(value)
 
 
 def _via(f: _Fields, value: str) -> None:
-    f.via += _vias_memo(value) if len(value) <= _MEMO_KEY else _vias(value)
+    f.via += vias_memo(value) if len(value) <= MEMO_KEY else vias(value)
 
 
 def _contact(f: _Fields, value: str) -> None:
@@ -193,15 +111,15 @@ def _contact(f: _Fields, value: str) -> None:
             raise ParseError("Contact '*' mixed with other Contact values", "Contact")
         f.contact_wildcard = True
         return
-    f.contact += _name_addrs_memo(value) if len(value) <= _MEMO_KEY else _name_addrs(value)
+    f.contact += name_addrs_memo(value) if len(value) <= MEMO_KEY else name_addrs(value)
 
 
 def _record_route(f: _Fields, value: str) -> None:
-    f.record_route += _name_addrs_memo(value) if len(value) <= _MEMO_KEY else _name_addrs(value)
+    f.record_route += name_addrs_memo(value) if len(value) <= MEMO_KEY else name_addrs(value)
 
 
 def _route(f: _Fields, value: str) -> None:
-    f.route += _name_addrs_memo(value) if len(value) <= _MEMO_KEY else _name_addrs(value)
+    f.route += name_addrs_memo(value) if len(value) <= MEMO_KEY else name_addrs(value)
 
 
 def _max_forwards(f: _Fields, value: str) -> None:
@@ -229,16 +147,16 @@ def _content_length(f: _Fields, value: str) -> None:
 
 def _require(f: _Fields, value: str) -> None:
     f.require += (
-        _tokens_memo(value, "Require")
-        if len(value) <= _MEMO_KEY
+        tokens_memo(value, "Require")
+        if len(value) <= MEMO_KEY
         else (parse_tokens(value, "Require"))
     )
 
 
 def _supported(f: _Fields, value: str) -> None:
     f.supported += (
-        _tokens_memo(value, "Supported")
-        if len(value) <= _MEMO_KEY
+        tokens_memo(value, "Supported")
+        if len(value) <= MEMO_KEY
         else (parse_tokens(value, "Supported"))
     )
 

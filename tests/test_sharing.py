@@ -20,10 +20,10 @@ from dialogfsm import (
     Request,
     Response,
     Via,
-    _message,
     _parser,
     _state,
     _uri,
+    _value_memos,
     build_response,
     clear_caches,
     parse_message,
@@ -211,30 +211,30 @@ def test_a_tag_added_to_a_remembered_head_parses_as_the_whole_value(value: str) 
     for warm in (False, True):
         clear_caches()
         if warm and cut > 0:
-            _outcome(_message._name_addr_memo, value[:cut])  # the head is remembered
-        assert _outcome(_message._name_addr_memo, value) == expected, (warm, value)
-        assert _outcome(_message._name_addr_memo, value) == expected  # and again, from memo
+            _outcome(_value_memos.name_addr_memo, value[:cut])  # the head is remembered
+        assert _outcome(_value_memos.name_addr_memo, value) == expected, (warm, value)
+        assert _outcome(_value_memos.name_addr_memo, value) == expected  # and again, from memo
 
 
 @pytest.mark.parametrize("value", VIAS)
 def test_a_branch_added_to_a_remembered_via_head_parses_as_the_whole_value(value: str) -> None:
     """A Via whose head (all before ';branch=') was seen parses exactly as the whole value:
     same Via, or the same refusal."""
-    expected = _outcome(lambda v: (Via.parse(v),) if "," not in v else _message._vias(v), value)
+    expected = _outcome(lambda v: (Via.parse(v),) if "," not in v else _value_memos.vias(v), value)
     for _ in range(2):  # the second time, the head comes from the memo
-        assert _outcome(_message._vias, value) == expected, value
+        assert _outcome(_value_memos.vias, value) == expected, value
     clear_caches()
 
 
 def test_head_memos_stay_bounded_under_a_flood_of_heads() -> None:
     """Distinct callers and distinct proxies: the head tables never pass their bound."""
-    for n in range(2 * _message._MEMO + 10):
-        to = _message._name_addr_memo(f"<sip:u{n}@example.com>;tag=t{n}")
+    for n in range(2 * _value_memos.MEMO + 10):
+        to = _value_memos.name_addr_memo(f"<sip:u{n}@example.com>;tag=t{n}")
         assert (to.uri.user, to.tag) == (f"u{n}", f"t{n}")
-        via = _message._vias(f"SIP/2.0/UDP h{n}.example.com;branch=z9hG4bK{n}")[0]
+        via = _value_memos.vias(f"SIP/2.0/UDP h{n}.example.com;branch=z9hG4bK{n}")[0]
         assert (via.host, via.branch) == (f"h{n}.example.com", f"z9hG4bK{n}")
-        assert len(_message._NAME_ADDRS) <= _message._MEMO
-        assert len(_message._VIA_HEADS) <= _message._MEMO
+        assert len(_value_memos._NAME_ADDRS) <= _value_memos.MEMO
+        assert len(_value_memos._VIA_HEADS) <= _value_memos.MEMO
 
 
 _PIECES = [
@@ -279,8 +279,8 @@ def test_head_memos_agree_with_the_grammar_on_any_value(
     value = head + param + last
     clear_caches()
     if warm:  # the head seen before, as the INVITE's To is when its ACK comes
-        _outcome(_message._name_addr_memo, head)
-        _outcome(_message._vias, head)
-    assert _outcome(_message._name_addr_memo, value) == _outcome(NameAddr.parse, value)
+        _outcome(_value_memos.name_addr_memo, head)
+        _outcome(_value_memos.vias, head)
+    assert _outcome(_value_memos.name_addr_memo, value) == _outcome(NameAddr.parse, value)
     if "," not in value:
-        assert _outcome(_message._vias, value) == _outcome(lambda v: (Via.parse(v),), value)
+        assert _outcome(_value_memos.vias, value) == _outcome(lambda v: (Via.parse(v),), value)

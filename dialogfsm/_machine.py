@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from itertools import chain
 from typing import TYPE_CHECKING, Any, Protocol
 
 from transitions import EventData, Machine, Transition
@@ -124,13 +125,14 @@ class _Transition(Transition):
             machine.callbacks(self.prepare, event_data)
         if self.conditions and not self._eval_conditions(event_data):
             return False
+        # the lists are read as they run (itertools.chain, as transitions does), so a
+        # callback that adds or removes callbacks affects this move as it would there
         if machine.before_state_change or self.before:
-            machine.callbacks([*machine.before_state_change, *self.before], event_data)
+            machine.callbacks(chain(machine.before_state_change, self.before), event_data)
         if self.dest:  # a row without dest is an internal transition: no state change
             self._change_state(event_data)
-        callbacks = [*self.after, *machine.after_state_change]
-        for func in callbacks:  # Machine.callbacks without its info line per callback
-            machine.callback(func, event_data)
+        for func in chain(self.after, machine.after_state_change):
+            machine.callback(func, event_data)  # Machine.callbacks without its info line
         return True
 
     def _change_state(self, event_data: EventData) -> None:

@@ -23,7 +23,8 @@ _CACHES: list[_Clearable] = []
 
 
 def bounded(cache: C) -> C:
-    """Register a bounded cache (a ``functools.lru_cache``) with :func:`clear_caches`."""
+    """Register one of the package's bounded caches (a :class:`Memo` or a
+    ``functools.lru_cache``) with :func:`clear_caches`; return it."""
     _CACHES.append(cache)
     return cache
 
@@ -48,7 +49,6 @@ class Memo(dict[K, V]):
     def __init__(self, limit: int) -> None:
         super().__init__()
         self.limit = limit
-        _CACHES.append(self)
 
     def put(self, key: K, value: V) -> V:
         """Remember ``value`` for ``key`` (first forgetting everything when full)."""

@@ -153,8 +153,8 @@ class Decoder:
     """RawPackets in, :class:`Payload` records of SIP out, with :attr:`counts` of the rest.
 
     ``decode(packet)`` takes packets in capture order; ``payloads(packets)`` does it for an
-    iterable, then :meth:`finish`. State is kept across calls: IP fragments and TCP streams
-    span packets.
+    iterable; :meth:`finish` ends the capture. State is kept across calls: IP fragments and
+    TCP streams span packets.
     """
 
     def __init__(self, *, limits: DecoderLimits = DecoderLimits()) -> None:
@@ -171,12 +171,12 @@ class Decoder:
         decode = self.decode
         for packet in packets:
             yield from decode(packet)
-        yield from self.finish()
 
     def finish(self) -> list[Payload]:
-        """The capture ended: every TCP stream still open ends here, with an ``end`` record
-        (numbered and timed as the last packet), so that a message it stopped inside of is
-        known; bytes it held behind a gap are given up (counted)."""
+        """The capture ended (call it once, after its last packet): every TCP stream still
+        open ends here, with an ``end`` record (numbered and timed as the last packet), so
+        that a message it stopped inside of is known; bytes it held behind a gap are given
+        up (counted). ``payloads`` does not call it: more packets may follow a batch."""
         number, now = self._last
         out: list[Payload] = []
         for delivery in self.streams.flush():

@@ -101,7 +101,7 @@ class _Folded(Exception):  # noqa: N818 (a signal, not an error)
 #: lines recur verbatim: Max-Forwards, Allow, Supported, User-Agent, Content-Type, the
 #: Record-Route and Route of every call through the same proxies, the From, To and Contact
 #: of every message of a dialog. One lookup then replaces splitting, naming and stripping.
-_LINES: Memo[str, tuple[tuple[str, str], _Handler | None]] = Memo(4096)
+_LINES: Memo[str, tuple[tuple[str, str], _Handler | None]] = bounded(Memo(4096))
 _LINES_LIMIT = _LINES.limit
 _MAX_LINE_KEY = 256
 

@@ -169,6 +169,8 @@ def _capture(file: BinaryIO, counts: SourceCounts, shard: Shard | None) -> Itera
                     continue
             yield from _wires(payload, parsers)
             counts.packets = decoder.counts.packets
+        for payload in decoder.finish():  # streams still open when the capture ends
+            yield from _wires(payload, parsers)
     finally:
         reader.close()
         c = decoder.counts

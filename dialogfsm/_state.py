@@ -11,12 +11,12 @@ from typing import NamedTuple
 
 import attrs
 
-from ._memo import Memo
+from ._memo import Memo, bounded
 from ._uri import URI
 from ._values import NameAddr
 
 #: route sets in use, by the identity of their entries (see ``shared_route_set``)
-_ROUTE_SETS: Memo[tuple[int, ...], tuple[NameAddr, ...]] = Memo(4096)
+_ROUTE_SETS: Memo[tuple[int, ...], tuple[NameAddr, ...]] = bounded(Memo(4096))
 
 
 def shared_route_set(routes: tuple[NameAddr, ...]) -> tuple[NameAddr, ...]:

@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 from ._errors import LocalProtocolError, ParseError
 from ._grammar import SIP_URI, Params, find_param
-from ._memo import Memo
+from ._memo import Memo, bounded
 
 _SIP = re.compile(SIP_URI)
 _new_object = object.__new__
@@ -51,7 +51,7 @@ def _bad(text: str, where: str) -> NoReturn:
 #: a dialog keeps three URIs for hours at the cost of their text, and most URIs of a message
 #: are carried whole, never split. The parts of one that is read wait here for the next read
 #: of the same text; once forgotten, they are split again.
-_SPLITS: Memo[str, tuple[Any, ...]] = Memo(4096)
+_SPLITS: Memo[str, tuple[Any, ...]] = bounded(Memo(4096))
 
 
 class URI:

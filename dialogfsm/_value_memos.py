@@ -36,11 +36,11 @@ MEMO_KEY = 256
 _new = tuple.__new__  # a NamedTuple from a ready tuple
 _param_value = re.compile(r'[^;\s",=<>]++').fullmatch  # a parameter value in PARAMS
 #: name-addr values in the fast grammar -> their NameAddr (heads and whole values alike)
-_NAME_ADDRS: Memo[str, NameAddr] = Memo(MEMO)
+_NAME_ADDRS: Memo[str, NameAddr] = bounded(Memo(MEMO))
 #: name-addr values only the general grammar takes (rare) -> their NameAddr
-_ODD_NAME_ADDRS: Memo[str, NameAddr] = Memo(256)
+_ODD_NAME_ADDRS: Memo[str, NameAddr] = bounded(Memo(256))
 #: Via values up to ";branch=" -> their Via, when in the fast grammar
-_VIA_HEADS: Memo[str, Via] = Memo(MEMO)
+_VIA_HEADS: Memo[str, Via] = bounded(Memo(MEMO))
 
 T = TypeVar("T", NameAddr, Via)
 

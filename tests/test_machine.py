@@ -227,3 +227,49 @@ def test_a_move_runs_every_callback_as_transitions_itself_would(veto: bool) -> N
             hooks.clear()
         states[0].on_exit.clear()
         states[1].on_enter.clear()
+
+
+def test_callbacks_that_change_the_callback_lists_during_a_move_count_at_once() -> None:
+    """As in transitions, the callback lists are read as they run: a callback added during a
+    move (after the running one) runs in that move, and one that removes itself shifts the
+    list under it exactly as it does on a plain ``transitions.Machine``."""
+
+    def hook(machine: transitions.Machine, calls: list[str]) -> list[object]:
+        row = machine.events["provisional"].transitions["NONE"][0]
+
+        def once(_event: object) -> None:
+            calls.append("once")
+            machine.after_state_change.remove(once)
+
+        def adder(_event: object) -> None:
+            calls.append("adder")
+            machine.after_state_change.append(lambda _e: calls.append("late"))
+
+        def before_adder(_event: object) -> None:
+            calls.append("before")
+            row.before.append(lambda _e: calls.append("added before"))
+
+        machine.before_state_change.append(before_adder)
+        row.after.append(adder)
+        machine.after_state_change[:0] = [once, lambda _e: calls.append("second")]
+        return [row]
+
+    plain = transitions.Machine(
+        model=None, states=list(State), transitions=TRANSITIONS, initial=None,
+        auto_transitions=False, send_event=True,
+    )  # fmt: skip
+    ours: list[str] = []
+    theirs: list[str] = []
+    saved = (MACHINE.before_state_change[:], MACHINE.after_state_change[:])
+    try:
+        (row,) = hook(MACHINE, ours)
+        hook(plain, theirs)
+        move(new_dialog(), "provisional", [])
+        plain.events["provisional"].trigger(new_dialog())
+        assert ours == theirs
+        assert "late" in ours
+        assert "added before" in ours
+    finally:
+        MACHINE.before_state_change[:], MACHINE.after_state_change[:] = saved
+        row.before.clear()  # type: ignore[attr-defined]
+        row.after.clear()  # type: ignore[attr-defined]

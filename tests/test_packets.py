@@ -42,7 +42,7 @@ SIP_STARTS = (b"INVITE ", b"ACK ", b"BYE ", b"OPTIONS ", b"MESSAGE ", b"NOTIFY "
 
 def decode(name: str) -> tuple[list[Payload], Counts]:
     decoder = Decoder()
-    out = list(decoder.payloads(read_packets(CAPTURES / name)))
+    out = list(decoder.payloads(read_packets(CAPTURES / name))) + decoder.finish()
     return out, decoder.counts
 
 
@@ -647,3 +647,23 @@ def test_any_bytes_decode_or_count(linktype: int, data: bytes, proto: bytes) -> 
     for number, frame in enumerate([proto + data, data, bytes(14) + proto + data], 1):
         decoder.decode(RawPacket(number, number, linktype, frame, 0, len(frame)))
     assert decoder.counts.packets == 3
+
+
+def test_streams_stay_open_across_batches_until_finish() -> None:
+    """``payloads`` may be called batch after batch: a stream stays open between calls (a
+    message split across two batches comes whole); only ``finish`` ends the capture and
+    with it every stream still open."""
+    decoder = Decoder()
+    packets = [
+        raw(n, n * 1000, ipv4(tcp(seq, data, flags), proto=6))
+        for n, (seq, data, flags) in enumerate(
+            [(99, b"", SYN), (100, SIP_MESSAGE[:100], 0x18), (200, SIP_MESSAGE[100:], 0x18)], 1
+        )
+    ]
+    first = list(decoder.payloads(packets[:2]))
+    second = list(decoder.payloads(packets[2:]))
+    assert [(p.number, p.end) for p in first + second] == [(2, False), (3, False)]
+    assert b"".join(p.data for p in first + second) == SIP_MESSAGE
+    assert decoder.counts.tcp_streams == 1
+    assert [(p.number, p.data, p.end) for p in decoder.finish()] == [(3, b"", True)]
+    assert decoder.counts.tcp_streams_live == 0

@@ -172,6 +172,14 @@ def test_rows_and_hooks_added_to_the_machine_later_are_honoured() -> None:
         move(new_dialog(State.CONFIRMED), "failure", [])
 
 
+def _plain_machine() -> transitions.Machine:
+    """A plain ``transitions.Machine`` built from the same table, to compare ``move`` with."""
+    return transitions.Machine(
+        model=None, states=list(State), transitions=TRANSITIONS, initial=None,
+        auto_transitions=False, send_event=True,
+    )  # fmt: skip
+
+
 def _hook_everything(machine: transitions.Machine, calls: list[str], veto: bool) -> None:
     """Every kind of callback transitions knows, on ``machine``'s provisional row and states."""
     row = machine.events["provisional"].transitions["NONE"][0]
@@ -195,10 +203,7 @@ def test_a_move_runs_every_callback_as_transitions_itself_would(veto: bool) -> N
     """``move`` runs rows the way transitions' own ``Transition`` does: a plain
     ``transitions.Machine`` with the same table and callbacks calls them in the same order,
     and a condition's veto stops both before anything changes."""
-    plain = transitions.Machine(
-        model=None, states=list(State), transitions=TRANSITIONS, initial=None,
-        auto_transitions=False, send_event=True,
-    )  # fmt: skip
+    plain = _plain_machine()
     ours: list[str] = []
     theirs: list[str] = []
     model = new_dialog()
@@ -254,10 +259,7 @@ def test_callbacks_that_change_the_callback_lists_during_a_move_count_at_once() 
         machine.after_state_change[:0] = [once, lambda _e: calls.append("second")]
         return [row]
 
-    plain = transitions.Machine(
-        model=None, states=list(State), transitions=TRANSITIONS, initial=None,
-        auto_transitions=False, send_event=True,
-    )  # fmt: skip
+    plain = _plain_machine()
     ours: list[str] = []
     theirs: list[str] = []
     saved = (MACHINE.before_state_change[:], MACHINE.after_state_change[:])

@@ -96,17 +96,10 @@ def _report(event: EventData) -> None:
 
 
 class _State(TransitionsState):
-    """A state of the shared machine. No dialog state has enter or exit callbacks, and
-    ``_report`` logs every change, so entering or leaving one skips transitions' callback
-    round and its two log calls (a quarter of a move's cost) unless callbacks were added."""
-
-    def enter(self, event_data: EventData) -> None:
-        if self.on_enter:
-            super().enter(event_data)
-
-    def exit(self, event_data: EventData) -> None:
-        if self.on_exit:
-            super().exit(event_data)
+    """A state of the shared machine. No dialog state has enter or exit callbacks of its
+    own, and ``_report`` logs every change, so :class:`_Transition` calls ``enter`` and
+    ``exit`` on one only when callbacks were added (a State of another class always gets
+    the call: it may do more than run callbacks)."""
 
 
 class _Transition(Transition):

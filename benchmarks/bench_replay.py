@@ -27,6 +27,8 @@ pass (wall clock; the CPU time of the process, and of its workers, is shown besi
 - ``read_packets``: the capture reader alone (packets/s; best of 3 passes).
 - ``read_packets + Decoder``: Ethernet/IPv4/UDP decoded, SIP recognised by content (best of
   3 passes).
+- ``Decoder + parse_message``: the same, and each UDP payload parsed with
+  ``parse_message`` (the full, validating parse a replay uses), no dialog layer.
 - ``dialogfsm iter_replay``: ``iter_replay(path)`` consumed, observer mode (every endpoint
   replayed, each with its own manager): parse, dialog tracking, records and findings.
 - ``run_replay jobs=1`` and ``jobs=2``: ``run_replay(path, as_endpoint=None, jobs=N,
@@ -45,6 +47,13 @@ pass (wall clock; the CPU time of the process, and of its workers, is shown besi
   route set from Record-Route), the pending INVITE kept until its final response, dialogs
   handed out and dropped when they end. No RFC checks, no timers, no findings: a lower bound
   for doing the job on sippy.
+- ``scan floor`` (a reference, not a competitor): the sippy pipeline with sippy's parser
+  swapped for a header scan that checks nothing (split the head into lines, each line at
+  its first colon, compact names expanded; tags, URIs and CSeq cut out of the raw text on
+  demand) behind the few sippy methods the tracker calls. It is what the baseline's job
+  costs in CPython once parsing is almost free, so it bounds what any pipeline doing at
+  least that job can reach here; the run prints its ratio to the baseline beside the
+  targets. Its dialogs are tallied and compared with the baseline's too.
 
 Both replays' dialogs are tallied by the states they went through; the two tallies must be
 equal (same job done). Peak memory is ``ru_maxrss`` of each child (``RUSAGE_CHILDREN`` too for
@@ -105,8 +114,10 @@ if str(_REPO_ROOT) not in sys.path:
 from dialogfsm import (  # noqa: E402
     Decoder,
     DialogRecord,
+    ParseError,
     Payload,
     iter_replay,
+    parse_message,
     read_packets,
 )
 from dialogfsm._report import run_replay  # noqa: E402
@@ -503,6 +514,82 @@ def sippy_replay(path: Path, counts: dict[str, int]) -> Iterator[SippyDialog]:
     counts["sip_messages"], counts["unparseable"] = messages, unparseable
 
 
+_FULL_NAMES = {"i": "call-id", "f": "from", "t": "to", "m": "contact", "v": "via"}
+
+
+class _Scanned:
+    """A message as the header scan leaves it, behind the few sippy methods the tracker
+    calls: the start line, and each header's raw values by lower-case full name. Nothing
+    is checked: a floor, not a parser."""
+
+    __slots__ = ("first", "headers")
+
+    def __init__(self, data: bytes) -> None:
+        head = data[: data.find(b"\r\n\r\n")].decode()
+        self.first, _, rest = head.partition("\r\n")
+        headers: dict[str, list[str]] = {}
+        for line in rest.split("\r\n"):
+            name, _, value = line.partition(":")
+            name = name.strip().lower()
+            headers.setdefault(_FULL_NAMES.get(name, name), []).append(value.strip())
+        self.headers = headers
+
+    def getHFBody(self, name: str) -> _ScannedValue:  # noqa: N802
+        return _ScannedValue(self.headers[name][0])
+
+    def getHFBodys(self, name: str) -> list[_ScannedValue]:  # noqa: N802
+        return [_ScannedValue(v) for v in self.headers.get(name, ())]
+
+    def getSCode(self) -> tuple[int, str]:  # noqa: N802
+        _, code, reason = self.first.split(" ", 2)
+        return int(code), reason
+
+    def getMethod(self) -> str:  # noqa: N802
+        return self.first.split(" ", 1)[0]
+
+
+_TAG = re.compile(r";\s*tag=([^;>\s]+)", re.IGNORECASE)
+
+
+class _ScannedValue:
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+    def getTag(self) -> str | None:  # noqa: N802
+        found = _TAG.search(self.text)
+        return found.group(1) if found else None
+
+    def getUrl(self) -> str:  # noqa: N802
+        text = self.text
+        start = text.find("<")
+        return text[start + 1 : text.index(">", start)] if start >= 0 else text.split(";")[0]
+
+    def getCSeq(self) -> tuple[int, str]:  # noqa: N802
+        number, method = self.text.split()
+        return int(number), method
+
+
+def scan_replay(path: Path, counts: dict[str, int]) -> Iterator[SippyDialog]:
+    """The sippy pipeline with sippy's parser swapped for a header scan that checks
+    nothing: what the baseline's job costs in CPython once parsing is (almost) free."""
+    tracker = SippyTracker()
+    feed = tracker.feed
+    messages = 0
+    for payload in Decoder().payloads(read_packets(path)):
+        if payload.transport != "UDP":
+            continue
+        messages += 1
+        scanned = _Scanned(payload.data)
+        yield from feed(payload, scanned, scanned.first.startswith("SIP/2.0 "))
+    yield from tracker.finish()
+    counts["sip_messages"], counts["unparseable"] = messages, 0
+
+
 # --------------------------------------------------------------------------------------
 # One measurement, in a fresh interpreter
 # --------------------------------------------------------------------------------------
@@ -546,6 +633,19 @@ def _decode(path: Path, jobs: int) -> dict[str, Any]:
         best = min(best, time.perf_counter() - started)
         packets = decoder.counts.packets
     return {"items": packets, "seconds": best, "passes": CHEAP_PASSES}
+
+
+def _parse(path: Path, jobs: int) -> dict[str, Any]:
+    messages = unparseable = 0
+    for payload in Decoder().payloads(read_packets(path)):
+        if payload.transport != "UDP":
+            continue
+        messages += 1
+        try:
+            parse_message(payload.data)
+        except ParseError:
+            unparseable += 1
+    return {"items": messages, "unparseable": unparseable}
 
 
 def _replay(path: Path, jobs: int) -> dict[str, Any]:
@@ -601,18 +701,27 @@ def _command(path: Path, jobs: int) -> dict[str, Any]:
             "sha256": digest.hexdigest(), "process_rss_mb": largest}  # fmt: skip
 
 
-def _sippy(path: Path, jobs: int) -> dict[str, Any]:
-    counts: dict[str, int] = {}
+def _tracked(dialogs: Iterator[SippyDialog], counts: dict[str, int]) -> dict[str, Any]:
     tally: Counter[str] = Counter()
-    for dialog in sippy_replay(path, counts):
+    for dialog in dialogs:
         tally[" > ".join(dialog.states)] += 1
     return {"items": counts["sip_messages"], "unparseable": counts["unparseable"],
             "tally": dict(tally)}  # fmt: skip
 
 
+def _sippy(path: Path, jobs: int) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    return _tracked(sippy_replay(path, counts), counts)
+
+
+def _scan(path: Path, jobs: int) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    return _tracked(scan_replay(path, counts), counts)
+
+
 PIPELINES: dict[str, Callable[[Path, int], dict[str, Any]]] = {
-    "read": _read, "decode": _decode, "replay": _replay, "report": _report, "sippy": _sippy,
-    "command": _command,
+    "read": _read, "decode": _decode, "parse": _parse, "replay": _replay, "report": _report,
+    "sippy": _sippy, "scan": _scan, "command": _command,
 }  # fmt: skip
 
 
@@ -890,15 +999,18 @@ class Results:
     small: Generated
     read: Measured
     decode: Measured
+    parse: Measured
     replay: Measured
     replay_small: Measured
     sippy: Measured
+    scan: Measured
     jobs: list[tuple[str, Measured, Measured]]  # (what, jobs=1, jobs=2)
     same: bool | None = None
 
     @property
     def rows(self) -> list[Measured]:
-        rows = [self.read, self.decode, self.replay, self.replay_small, self.sippy]
+        rows = [self.read, self.decode, self.parse, self.replay, self.replay_small, self.sippy]
+        rows.append(self.scan)
         return rows + [m for _, one, two in self.jobs for m in (one, two)]
 
 
@@ -923,6 +1035,18 @@ def print_targets(r: Results) -> None:
     ok = None if vs is None else vs >= TARGET_VS_SIPPY and bool(r.same)
     print(f"  replay >= {TARGET_VS_SIPPY}x the sippy-based pipeline: {_fmt(vs, 'x')} (per CPU "
           f"second: {_fmt(vs_cpu, 'x')})  {_verdict(ok)}{differ}")  # fmt: skip
+    floor = _ratio(r.scan.rate, r.sippy.rate)
+    scan_same = (
+        None if r.scan.error or r.sippy.error else r.scan.data["tally"] == r.sippy.data["tally"]
+    )
+    print(f"    (reference, no target: the scan floor, the baseline's own tracker on a header "
+          f"scan that checks nothing, runs at {_fmt(floor, 'x')} the sippy pipeline, per CPU "
+          f"second {_fmt(_ratio(r.scan.cpu_rate, r.sippy.cpu_rate), 'x')}; same dialogs as "
+          f"the baseline: {scan_same})")  # fmt: skip
+    print(
+        f"    (reference, no target: reading, decoding and parsing alone, no dialog layer, "
+        f"run at {_fmt(_ratio(r.parse.rate, r.sippy.rate), 'x')} the sippy pipeline)"
+    )
     rate = r.replay.rate
     print(f"  replay >= {TARGET_RATE:,} messages/s on one core: {_fmt(rate, digits=0)} (per "
           f"CPU second: {_fmt(r.replay.cpu_rate, digits=0)})  "
@@ -977,9 +1101,11 @@ def measure_all(options: Options) -> Results:
         big, small,
         measure("read_packets", "read", big, traced=False),
         measure("read_packets + Decoder", "decode", big, traced=False),
+        measure("Decoder + parse_message", "parse", big, traced=False),
         measure("dialogfsm iter_replay", "replay", big, traced=traced),
         measure("dialogfsm iter_replay", "replay", small, traced=traced),
         measure("sippy baseline", "sippy", big, traced=False),
+        measure("scan floor", "scan", big, traced=False),
         [] if options.skip_jobs else [
             (what, *(measure(f"{name} jobs={n}", kind, big, traced=False, jobs=n)
                      for n in (1, 2)))  # type: ignore[misc]  # a 3-tuple: mypy cannot count

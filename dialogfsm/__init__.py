@@ -43,7 +43,8 @@ from ._events import (
 )
 from ._events import Event as DialogEvent
 from ._headers import Headers
-from ._ladder import Ladder, ladder, ladder_html, ladder_mermaid, ladder_svg
+from ._ladder import Ladder, ladder
+from ._ladder_draw import ladder_html, ladder_mermaid, ladder_svg
 from ._machine import MACHINE, TRANSITIONS, State
 from ._manager import DIALOG_CREATING, DialogManager, Extra2xx
 from ._memo import clear_caches

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ._diagram import DiagramError, format_of, machine_graph, machine_mermaid, render
 from ._errors import DialogError, ParseError
-from ._ladder import ladder, ladder_html, ladder_mermaid, ladder_svg
+from ._ladder import ladder
+from ._ladder_draw import ladder_html, ladder_mermaid, ladder_svg
 from ._message import Request, Response
 from ._parser import parse_message
 from ._report import print_table, replayed, write_json

@@ -22,17 +22,8 @@ from pathlib import Path
 import pytest
 
 from dialogfsm import DialogId, replay
-from dialogfsm._ladder import (
-    PALETTE,
-    Arrow,
-    Ladder,
-    Note,
-    ladder,
-    ladder_html,
-    ladder_mermaid,
-    ladder_svg,
-    text_width,
-)
+from dialogfsm._ladder import Arrow, Ladder, Note, ladder
+from dialogfsm._ladder_draw import PALETTE, ladder_html, ladder_mermaid, ladder_svg, text_width
 from dialogfsm._sources import SourceCounts, open_source
 from dialogfsm.cli import build_parser, main
 

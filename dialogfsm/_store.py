@@ -255,6 +255,9 @@ class DialogStore:
             self._timers.cancelled()
             for dialog in dialog_set.dialogs.values():
                 dialog.dialog_set = None
+            for ended in dialog_set.ended.values():
+                if ended is not None:  # no cycle left through the set's "ended" index
+                    ended.dialog_set = None
             index = (dialog_set.key.call_id, dialog_set.key.from_tag)
             if self._notify_sets.get(index) is dialog_set:
                 del self._notify_sets[index]

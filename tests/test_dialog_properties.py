@@ -838,6 +838,9 @@ class DialogMachine(RuleBasedStateMachine):
         for ref, dialog in seen.items():
             state = dialog.dialog_state
             assert dialog.state is not State.NONE, dialog
+            # a dialog, live or ended, holds its dialog set only while the set is open
+            held = dialog.dialog_set
+            assert held is None or manager.dialog_sets.get(held.key) is held, dialog
             # (f) the early flag follows the state
             assert state.early == (dialog.state is State.EARLY), dialog
             # (c) terminated is final and leaves every index

@@ -236,10 +236,15 @@ def test_unanswered_forks_expire_64_t1_after_the_first_2xx() -> None:
     assert p.uac.handle_timer(41.9) == []
     got = p.uac.handle_timer(42)
     assert kinds(got) == [DialogTerminated]
-    assert of(DialogTerminated, got[0]).dialog.id.remote_tag == "b"
+    ended = of(DialogTerminated, got[0]).dialog
+    assert ended.id.remote_tag == "b"
     assert got[0].trigger == "timeout"  # type: ignore[union-attr]
     assert [d.id.remote_tag for d in p.uac.dialogs.values()] == ["a"]
     assert not p.uac.dialog_sets
+    # the closed set is let go by every dialog it made, the ended one too (no cycle through
+    # the set's index of ended tags keeps it alive)
+    assert ended.dialog_set is None
+    assert all(d.dialog_set is None for d in p.uac.dialogs.values())
     assert p.uac.get_timer() is None
 
 

@@ -13,7 +13,7 @@ from ._ladder import ladder
 from ._ladder_draw import ladder_html, ladder_mermaid, ladder_svg
 from ._message import Request, Response
 from ._parser import parse_message
-from ._report import print_table, replayed, write_json
+from ._report import print_table, replay_gc, replayed, write_json
 from ._results import SCHEMA_VERSION
 
 #: files this big get a progress bar (when standard error is a terminal)
@@ -88,8 +88,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         return 2
     show_progress = args.jobs == 1 and size >= _PROGRESS_BYTES and sys.stderr.isatty()
     try:
-        with replayed(path, as_endpoint=args.as_endpoint, jobs=args.jobs,
-                      progress=show_progress) as merged:  # fmt: skip
+        with replay_gc(), replayed(path, as_endpoint=args.as_endpoint, jobs=args.jobs,
+                                   progress=show_progress) as merged:  # fmt: skip
             findings = _Counted(merged.findings)
             merged.findings = findings
             if args.json:

@@ -7,18 +7,22 @@ capture's clock.
 
 from __future__ import annotations
 
+import gc
 import json
 import socket
 import struct
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pair import BOB_CONTACT, Pair
 from test_manager import RR
 
-from dialogfsm import Request, Response, build_request, build_response, parse_message
-from dialogfsm._replay import Finding, Wire, replay_wires
-from dialogfsm._results import replay
+from dialogfsm import Request, Response, _report, build_request, build_response, parse_message
+from dialogfsm._replay import DialogRecord, Finding, Wire, replay_wires
+from dialogfsm._report import REPLAY_GC_THRESHOLDS, run_replay
+from dialogfsm._results import iter_replay, replay
 from dialogfsm.cli import main
 
 ALICE_AT, BOB_AT = "192.0.2.10:5060", "198.51.100.20:5060"
@@ -307,6 +311,31 @@ def test_json_layout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         "<sip:p1.atlanta.example.com;lr>",
         "<sip:p2.biloxi.example.com;lr>",
     ]
+
+
+def test_collector_thresholds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ``replay`` command replays with the collector tuned for a big live heap and puts
+    the caller's thresholds back; the library (``run_replay``) never touches them."""
+    path = as_text(call(), tmp_path)
+    seen: list[tuple[int, ...]] = []
+    real = iter_replay
+
+    def watched(*args: Any, **kwargs: Any) -> Iterator[DialogRecord | Finding]:
+        seen.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_report, "iter_replay", watched)
+    before = gc.get_threshold()
+    assert before != REPLAY_GC_THRESHOLDS
+    assert main(["replay", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["dialogs"]
+    assert seen == [REPLAY_GC_THRESHOLDS]
+    assert gc.get_threshold() == before
+    report = run_replay(path, as_endpoint=None, jobs=1, progress=False)
+    assert len(report.dialogs) == 2
+    assert seen[1:] == [before]
 
 
 def test_terminal_table_and_strict_exit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -253,11 +253,10 @@ class DialogStore:
             if dialog_set.confirmed_at is None:
                 self._unconfirmed -= 1
             self._timers.cancelled()
-            for dialog in dialog_set.dialogs.values():
-                dialog.dialog_set = None
-            for ended in dialog_set.ended.values():
-                if ended is not None:  # no cycle left through the set's "ended" index
-                    ended.dialog_set = None
+            # live and ended dialogs alike let go of it (no cycle left through "ended")
+            for dialog in (*dialog_set.dialogs.values(), *dialog_set.ended.values()):
+                if dialog is not None:
+                    dialog.dialog_set = None
             index = (dialog_set.key.call_id, dialog_set.key.from_tag)
             if self._notify_sets.get(index) is dialog_set:
                 del self._notify_sets[index]
